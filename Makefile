@@ -1,0 +1,37 @@
+# Newcomers: `make demo` then `make test`. Both set everything up on first use.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sgfb-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup sysdeps test test-slow demo bench clean
+
+setup: $(STAMP)
+
+# Re-runs only when the lock file or setup.py change; otherwise a no-op.
+$(STAMP): requirements.lock setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+	touch $(STAMP)
+
+# System tools the tests compare against (ffmpeg); installed only when missing.
+sysdeps:
+	@bash scripts/install_sysdeps.sh
+
+test: setup sysdeps
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-slow: setup sysdeps
+	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) tools/demo.py --out demo_output
+
+bench: setup sysdeps
+	$(PY) bench/dump_frames.py
+
+clean:
+	rm -rf demo_output .pytest_cache

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian tools the tests use as references (ffmpeg) when they are missing.
+# Without root or apt the tests that need them skip with a reason instead.
+set -u
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "sysdeps: ${missing[*]} missing and cannot be installed here (need root + apt-get); dependent tests will skip" >&2
+    exit 0
+fi
+echo "sysdeps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || echo "sysdeps: apt-get install ${missing[*]} failed; dependent tests will skip" >&2
+exit 0

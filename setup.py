@@ -1,0 +1,33 @@
+"""sgfb: action recognition through spatio-temporal scene graphs.
+
+Ranges here are the compatible ones; requirements.lock pins what CI tests.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="sgfb",
+    version="0.1.0",
+    description="Scene Graph Feature Banks and ST-SGN for action recognition in video",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["sgfb", "sgfb.*"]),
+    install_requires=[
+        "torch>=2.4",
+        "torchvision>=0.19",
+        "torch-geometric>=2.5",
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-learn>=1.3",
+        "opencv-python-headless>=4.8",
+        "av>=11",
+        "decord>=0.6; platform_machine=='x86_64'",
+        "pytorchvideo>=0.1.5",
+        "tqdm>=4.60",
+        "pyyaml>=6",
+        "omegaconf>=2.3",
+        "matplotlib>=3.7",
+    ],
+    extras_require={"test": ["pytest>=7"]},
+)

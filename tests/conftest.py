@@ -1,0 +1,57 @@
+"""Shared fixtures. Real annotation data is reached as ../shared/data from the project root."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real annotation data not found at {path} (only present on dev/CI machines)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Root of the real Charades / Action Genome annotations; skips when absent."""
+    return _require(SHARED_DATA)
+
+
+@pytest.fixture(scope="session")
+def ag_vocab_dir(shared_data: Path) -> Path:
+    return _require(shared_data / "action_genome")
+
+
+@pytest.fixture(scope="session")
+def ag_real_subset(shared_data: Path) -> Path:
+    return _require(shared_data / "ag_real_subset")
+
+
+@pytest.fixture(scope="session")
+def charades_dir(shared_data: Path) -> Path:
+    return _require(shared_data / "charades")
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        pytest.skip("ffmpeg not installed (make sysdeps installs it with apt-get as root)")
+    return exe
+
+
+@pytest.fixture(autouse=True)
+def _single_thread_torch():
+    """Keep CPU tests deterministic and polite on 2-core machines."""
+    try:
+        import torch
+        torch.set_num_threads(min(2, os.cpu_count() or 1))
+    except ImportError:
+        pass
+    yield
