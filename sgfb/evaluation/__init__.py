@@ -1,0 +1,1 @@
+"""Scene-graph recall, mAP, top-1 and few-shot splits."""

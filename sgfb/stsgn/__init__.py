@@ -1,0 +1,1 @@
+"""ST-SGN graph encoders, readouts, temporal reducers and the RelMat baseline. Implemented under issue #4."""

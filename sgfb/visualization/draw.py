@@ -1,0 +1,113 @@
+"""Draw a :class:`~sgfb.structures.SceneGraph` on a frame, and tile frames into a sheet.
+
+Images are ``[H, W, 3]`` uint8 RGB throughout; :func:`save_rgb` writes them as PNG.
+"""
+from __future__ import annotations
+
+import colorsys
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, PERSON
+from sgfb.structures.scene_graph import SceneGraph
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def class_colour(label: int) -> Tuple[int, int, int]:
+    """A stable, well-separated RGB colour per object class (golden-ratio hues)."""
+    if label == PERSON:
+        return (255, 255, 255)
+    r, g, b = colorsys.hsv_to_rgb((label * 0.618034) % 1.0, 0.85, 1.0)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def _text(img: np.ndarray, text: str, org: Tuple[int, int], colour, scale: float) -> None:
+    """Text with a dark backing box so it reads on any background."""
+    (w, h), base = cv2.getTextSize(text, _FONT, scale, 1)
+    x = int(np.clip(org[0], 0, max(0, img.shape[1] - w - 2)))
+    y = int(np.clip(org[1], h + 2, img.shape[0] - base - 1))
+    cv2.rectangle(img, (x - 1, y - h - 2), (x + w + 1, y + base), (0, 0, 0), -1)
+    cv2.putText(img, text, (x, y), _FONT, scale, colour, 1, cv2.LINE_AA)
+
+
+def relation_labels(graph: SceneGraph, pair: int, threshold: float) -> List[str]:
+    """Names of the pair's relationships scoring at least ``threshold``, best first."""
+    scores = graph.relations[pair]
+    order = np.argsort(-scores, kind="stable")
+    return [AG_RELATIONSHIPS[r] for r in order if scores[r] >= threshold]
+
+
+def draw_scene_graph(image: np.ndarray, graph: SceneGraph, threshold: float = 0.5,
+                     font_scale: Optional[float] = None) -> np.ndarray:
+    """A copy of ``image`` with the graph's boxes, class names and, next to each object,
+    the person's relationships to it. Nodes without a known box are listed in the corner.
+    """
+    out = np.ascontiguousarray(image.copy())
+    scale = font_scale or max(0.3, min(out.shape[:2]) / 600)
+    pair_of = {int(o): p for p, o in enumerate(graph.pair_objects)}
+    unboxed = []
+    for node in range(graph.num_nodes):
+        label = int(graph.labels[node])
+        name = AG_OBJECTS[label]
+        if graph.scores[node] < 1.0:
+            name += f" {graph.scores[node]:.2f}"
+        rels = relation_labels(graph, pair_of[node], threshold) if node in pair_of else []
+        box = graph.boxes[node] if graph.boxes is not None else None
+        if box is None or not np.all(np.isfinite(box)):
+            unboxed.append(name + (": " + ", ".join(rels) if rels else ""))
+            continue
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        colour = class_colour(label)
+        cv2.rectangle(out, (x0, y0), (x1, y1), colour, 1 if label == PERSON else 2)
+        _text(out, name, (x0 + 1, y0 - 2), colour, scale)
+        line_h = int(22 * scale) + 2
+        for i, rel in enumerate(rels):
+            _text(out, rel, (x0 + 1, y1 + line_h * (i + 1) - 4), colour, scale * 0.9)
+    for i, line in enumerate(unboxed):
+        _text(out, line, (2, int(22 * scale) * (i + 1) + 2), (255, 255, 0), scale * 0.9)
+    return out
+
+
+def contact_sheet(images: Sequence[np.ndarray], columns: int = 4,
+                  tile_width: int = 320, captions: Optional[Sequence[str]] = None,
+                  gap: int = 4) -> np.ndarray:
+    """Tile ``images`` (each resized to ``tile_width``, aspect kept) into one RGB image,
+    with an optional caption strip under each tile."""
+    if not images:
+        raise ValueError("contact_sheet needs at least one image")
+    tiles = []
+    for i, img in enumerate(images):
+        h = int(round(img.shape[0] * tile_width / img.shape[1]))
+        tile = cv2.resize(img, (tile_width, h), interpolation=cv2.INTER_AREA)
+        if captions is not None:
+            strip = np.zeros((18, tile_width, 3), np.uint8)
+            cv2.putText(strip, captions[i][:48], (3, 13), _FONT, 0.4, (230, 230, 230), 1,
+                        cv2.LINE_AA)
+            tile = np.concatenate([tile, strip])
+        tiles.append(tile)
+    tile_h = max(t.shape[0] for t in tiles)
+    rows = (len(tiles) + columns - 1) // columns
+    cols = min(columns, len(tiles))
+    sheet = np.full((rows * (tile_h + gap) + gap, cols * (tile_width + gap) + gap, 3), 24, np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        y, x = gap + r * (tile_h + gap), gap + c * (tile_width + gap)
+        sheet[y:y + tile.shape[0], x:x + tile_width] = tile
+    return sheet
+
+
+def save_rgb(path: str, image: np.ndarray) -> None:
+    """Write an RGB image (PNG/JPEG by extension); raises OSError naming the path."""
+    if not cv2.imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"could not write image {path}")
+
+
+def load_rgb(path: str) -> np.ndarray:
+    """Read an image file as ``[H, W, 3]`` uint8 RGB; raises OSError naming the path."""
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f"could not read image {path}")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
