@@ -1,0 +1,75 @@
+"""Per-frame encoders: ST-SGN graph encoders and the RelMat baseline (ST-SGN §3.4).
+
+An encoder maps a batch of frames (indices into a :class:`FrameGraphs`) to ``[B, D]``
+frame embeddings ``e_graph``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import global_max_pool, global_mean_pool
+
+from sgfb.stsgn.graphs import NUM_NODE_TYPES, FrameGraphs
+from sgfb.stsgn.layers import CONVOLUTIONS
+
+READOUTS = ("person", "mean", "max")
+
+
+class GraphEncoder(nn.Module):
+    """Node embedding table ``E_node`` (|O| x D), edge features ``e = W_edge e* + b_edge``,
+    ``num_layers`` graph convolutions (ReLU between them), then a readout: the person node's
+    state (PERSON), or mean / max over all nodes. D defaults to |O|·|R| as in the paper."""
+
+    def __init__(self, conv: str, readout: str, num_relationships: int,
+                 channels: int | None = None, num_layers: int = 1) -> None:
+        super().__init__()
+        if conv not in CONVOLUTIONS:
+            raise ValueError(f"unknown graph convolution {conv!r}; choose from {sorted(CONVOLUTIONS)}")
+        if readout not in READOUTS:
+            raise ValueError(f"unknown readout {readout!r}; choose from {READOUTS}")
+        if num_layers < 1:
+            raise ValueError("num_layers must be at least 1")
+        self.channels = channels or NUM_NODE_TYPES * num_relationships
+        self.readout = readout
+        self.node_embedding = nn.Embedding(NUM_NODE_TYPES, self.channels)
+        self.edge_encoder = nn.Linear(num_relationships, self.channels)
+        self.convs = nn.ModuleList(CONVOLUTIONS[conv](self.channels) for _ in range(num_layers))
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels
+
+    def forward(self, frames: torch.Tensor, graphs: FrameGraphs) -> torch.Tensor:
+        batch = graphs.gather(frames.cpu())
+        device = self.node_embedding.weight.device
+        x = self.node_embedding(batch.node_type.to(device))
+        edge_index = batch.edge_index.to(device)
+        edge_attr = self.edge_encoder(batch.edge_vector.to(device))
+        for i, conv in enumerate(self.convs):
+            x = conv(x, edge_index, edge_attr)
+            if i + 1 < len(self.convs):
+                x = torch.relu(x)
+        if self.readout == "person":
+            return x[batch.person.to(device)]
+        pool = global_mean_pool if self.readout == "mean" else global_max_pool
+        return pool(x, batch.batch.to(device), size=batch.num_graphs)
+
+
+class RelMatEncoder(nn.Module):
+    """The baseline: the flattened relationship matrix (|O|·|R|) of each frame through an
+    MLP (Linear, ReLU, Linear), as the Action Genome paper's oracle uses the matrix."""
+
+    def __init__(self, num_relationships: int, channels: int | None = None) -> None:
+        super().__init__()
+        in_dim = NUM_NODE_TYPES * num_relationships
+        self.channels = channels or in_dim
+        self.mlp = nn.Sequential(nn.Linear(in_dim, self.channels), nn.ReLU(),
+                                 nn.Linear(self.channels, self.channels))
+
+    @property
+    def out_channels(self) -> int:
+        return self.channels
+
+    def forward(self, frames: torch.Tensor, graphs: FrameGraphs) -> torch.Tensor:
+        matrices = graphs.cached_relationship_matrices()[frames.cpu()]
+        return self.mlp(matrices.to(self.mlp[0].weight.device))

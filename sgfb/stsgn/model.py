@@ -1,0 +1,82 @@
+"""ST-SGN: frame encoder -> temporal reducer -> classification head (ST-SGN §3.3-§3.6).
+
+Models are named like the paper's tables: ``{gine|cg|nn}-{person|mean|max}-{reducer}`` or
+``relmat-{reducer}``, reducer in ``max``, ``mean``, ``gru``, ``bigru``; e.g.
+``gine-person-bigru``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Tuple
+
+import torch
+from torch import nn
+
+from sgfb.data.vocab import PAPER_RELATIONSHIPS
+from sgfb.stsgn.encoders import READOUTS, GraphEncoder, RelMatEncoder
+from sgfb.stsgn.graphs import FrameGraphs
+from sgfb.stsgn.layers import CONVOLUTIONS
+from sgfb.stsgn.reducers import REDUCERS, build_reducer
+
+
+@dataclass
+class ModelConfig:
+    name: str = "gine-person-bigru"
+    num_classes: int = 157
+    hidden: int = 512                 # |H|, the sequence embedding size
+    channels: int | None = None       # node/edge feature size; None = |O|·|R| (900)
+    num_layers: int = 1
+    dropout: float = 0.5
+    relationships: List[int] = field(default_factory=lambda: list(PAPER_RELATIONSHIPS))
+
+    def parts(self) -> Tuple[str, str | None, str]:
+        """``(encoder, readout, reducer)``; readout is None for RelMat."""
+        bits = self.name.lower().split("-")
+        if len(bits) == 2 and bits[0] == "relmat" and bits[1] in REDUCERS:
+            return "relmat", None, bits[1]
+        if len(bits) == 3 and bits[0] in CONVOLUTIONS and bits[1] in READOUTS and bits[2] in REDUCERS:
+            return bits[0], bits[1], bits[2]
+        raise ValueError(f"unknown model {self.name!r}: use '{{{'|'.join(CONVOLUTIONS)}}}-"
+                         f"{{{'|'.join(READOUTS)}}}-{{{'|'.join(REDUCERS)}}}' or "
+                         f"'relmat-{{{'|'.join(REDUCERS)}}}'")
+
+
+def model_names() -> List[str]:
+    """Every model of the paper's grid: 3 encoders x 3 readouts x 4 reducers, plus RelMat."""
+    names = [f"{c}-{r}-{t}" for c in ("gine", "cg", "nn") for r in READOUTS for t in REDUCERS]
+    return names + [f"relmat-{t}" for t in REDUCERS]
+
+
+class STSGN(nn.Module):
+    """Scores a batch of frame sequences: ``forward(frames, lengths, graphs) -> [S, A]`` logits.
+
+    ``frames``: ``[sum(lengths)]`` frame indices into ``graphs``, sequence after sequence, each
+    in time order; ``lengths``: ``[S]`` frames per sequence (>= 1).
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        encoder, readout, reducer = config.parts()
+        num_rel = len(config.relationships)
+        if encoder == "relmat":
+            self.encoder: nn.Module = RelMatEncoder(num_rel, config.channels)
+        else:
+            self.encoder = GraphEncoder(encoder, readout, num_rel, config.channels,
+                                        config.num_layers)
+        self.reducer = build_reducer(reducer, self.encoder.out_channels, config.hidden)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(config.hidden, config.num_classes)
+
+    def forward(self, frames: torch.Tensor, lengths: torch.Tensor,
+                graphs: FrameGraphs) -> torch.Tensor:
+        embeddings = self.encoder(frames, graphs)                       # [sum T, D]
+        lengths = lengths.to(torch.long)
+        seq = torch.repeat_interleave(torch.arange(lengths.numel()), lengths.cpu())
+        pos = torch.arange(seq.numel()) - (torch.cumsum(lengths.cpu(), 0) - lengths.cpu())[seq]
+        padded = embeddings.new_zeros(lengths.numel(), int(lengths.max()), embeddings.shape[1])
+        padded[seq.to(padded.device), pos.to(padded.device)] = embeddings
+        return self.classifier(self.dropout(self.reducer(padded, lengths)))
+
+    def export_config(self) -> Dict:
+        return asdict(self.config)

@@ -1,0 +1,130 @@
+"""Hand-checked outputs of the ST-SGN layers, readouts and reducers on tiny graphs."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.stsgn.encoders import GraphEncoder
+from sgfb.stsgn.graphs import FrameGraphs
+from sgfb.stsgn.layers import CenterlessCGConv, ElementwiseNNConv, make_gine
+from sgfb.stsgn.reducers import GRUReducer, PoolReducer
+from sgfb.structures import SceneGraph
+
+# node 0 = person, nodes 1 and 2 = objects; edges object -> person
+X = torch.tensor([[1.0, -2.0], [0.5, 1.0], [-3.0, 2.0]])
+EDGE_INDEX = torch.tensor([[1, 2], [0, 0]])
+E = torch.tensor([[0.0, -2.0], [1.0, 1.0]])
+
+
+def test_gine_equation():
+    conv = make_gine(2)
+    with torch.no_grad():
+        conv.nn.weight.copy_(torch.eye(2))
+        conv.nn.bias.zero_()
+        conv.eps.fill_(0.5)
+    out = conv(X, EDGE_INDEX, E)
+    # person: 1.5 * [1, -2] + relu([0.5, -1]) + relu([-2, 3]) = [1.5 + 0.5, -3 + 3]
+    assert out[0].tolist() == [2.0, 0.0]
+    assert out[1].tolist() == [0.75, 1.5] and out[2].tolist() == [-4.5, 3.0]
+
+
+def test_centerless_cgconv_equation():
+    conv = CenterlessCGConv(2, 2)
+    with torch.no_grad():
+        conv.lin_f.weight.zero_(); conv.lin_f.bias.zero_()          # gate = 0.5
+        conv.lin_s.weight.zero_(); conv.lin_s.bias.zero_()
+        conv.lin_s.weight[0, 0] = 1.0                                # uses x_j[0]
+        conv.lin_s.weight[1, 3] = 1.0                                # uses e_ji[1]
+    out = conv(X, EDGE_INDEX, E)
+    sp = torch.nn.functional.softplus
+    expected_person = X[0] + 0.5 * (sp(torch.tensor([0.5, -2.0])) + sp(torch.tensor([-3.0, 1.0])))
+    assert torch.allclose(out[0], expected_person)
+    assert torch.equal(out[1:], X[1:])  # objects receive no message
+    # the centre node does not enter the message: changing x_0 shifts the output by exactly that
+    x2 = X.clone(); x2[0] += 10
+    assert torch.allclose(conv(x2, EDGE_INDEX, E)[0] - out[0], torch.tensor([10.0, 10.0]))
+
+
+def test_elementwise_nnconv_equation():
+    conv = ElementwiseNNConv(2, 2)
+    with torch.no_grad():
+        conv.edge_net.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))
+        conv.edge_net.bias.copy_(torch.tensor([1.0, 0.0]))
+    out = conv(X, EDGE_INDEX, E)
+    # h(e1) = [1, -4], h(e2) = [2, 2]; person = [1,-2] + [0.5, -4] + [-6, 4]
+    assert out[0].tolist() == [-4.5, -2.0]
+    assert torch.equal(out[1:], X[1:])
+
+
+def _graphs():
+    cup, chair = OBJECTS.index("cup/glass/bottle"), OBJECTS.index("chair")
+    holding, beneath = RELATIONSHIPS.index("holding"), RELATIONSHIPS.index("beneath")
+    return FrameGraphs.from_scene_graphs([
+        SceneGraph.from_ground_truth([cup, chair], [[holding], [beneath]], frame_key="A.mp4/000001.png"),
+        SceneGraph.from_ground_truth([], [], frame_key="A.mp4/000002.png"),  # person alone
+    ])
+
+
+@pytest.mark.parametrize("readout", ["person", "mean", "max"])
+def test_readouts(readout):
+    enc = GraphEncoder("nn", readout, num_relationships=25, channels=4)
+    with torch.no_grad():
+        enc.node_embedding.weight.copy_(torch.arange(36 * 4, dtype=torch.float).reshape(36, 4) / 100)
+        enc.edge_encoder.weight.zero_(); enc.edge_encoder.bias.zero_()
+        enc.convs[0].edge_net.weight.zero_(); enc.convs[0].edge_net.bias.zero_()
+    g = _graphs()
+    out = enc(torch.tensor([0, 1]), g)
+    emb = enc.node_embedding.weight
+    nodes0 = emb[g.node_type[:3]]
+    expected0 = {"person": nodes0[0], "mean": nodes0.mean(0), "max": nodes0.max(0).values}[readout]
+    assert torch.allclose(out[0], expected0)
+    assert torch.allclose(out[1], emb[0])  # person alone: every readout is the person
+
+
+def test_frame_graph_layout_and_relmat():
+    g = _graphs()
+    assert g.node_offsets.tolist() == [0, 3, 4]
+    assert g.node_type.tolist() == [0, OBJECTS.index("cup/glass/bottle"), OBJECTS.index("chair"), 0]
+    batch = g.gather(torch.tensor([1, 0]))
+    assert batch.edge_index.tolist() == [[2, 3], [1, 1]] and batch.person.tolist() == [0, 1]
+    m = g.relationship_matrices().reshape(2, 36, 25)
+    paper = list(g.relationships)
+    assert m[0, OBJECTS.index("cup/glass/bottle"), paper.index(RELATIONSHIPS.index("holding"))] == 1
+    assert m[0].sum() == 2 and m[1].sum() == 0
+
+
+def test_predicted_graph_edges_are_confidences_and_no_person_gets_a_sink():
+    rel = np.zeros((1, 26), np.float32); rel[0, RELATIONSHIPS.index("holding")] = 0.5
+    pred = SceneGraph.from_predictions([[0, 0, 1, 1], [0, 0, 2, 2]], [0, 10], [0.9, 0.8], [1], rel, 0)
+    nobody = SceneGraph.from_predictions([[0, 0, 1, 1]], [10], [0.7], [], np.zeros((0, 26)), None)
+    g = FrameGraphs.from_scene_graphs([pred, nobody])
+    holding = list(g.relationships).index(RELATIONSHIPS.index("holding"))
+    assert g.edge_vector[1, holding] == pytest.approx(0.4)
+    assert g.node_type.tolist() == [0, 10, 0, 10] and g.edge_vector[3].sum() == 0
+
+
+def test_pool_reducers_ignore_padding():
+    x = torch.tensor([[[1.0, 5.0], [3.0, -1.0], [99.0, 99.0]],
+                      [[2.0, 2.0], [-50.0, 77.0], [99.0, 99.0]]])
+    lengths = torch.tensor([2, 1])
+    for mode, expected in (("max", [[3.0, 5.0], [2.0, 2.0]]), ("mean", [[2.0, 2.0], [2.0, 2.0]])):
+        red = PoolReducer(mode, 2, 2)
+        with torch.no_grad():
+            red.linear.weight.copy_(torch.eye(2)); red.linear.bias.zero_()
+        assert red(x, lengths).tolist() == expected
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gru_reducer_padding_does_not_leak(bidirectional):
+    torch.manual_seed(0)
+    red = GRUReducer(3, 4, bidirectional)
+    seq = torch.randn(1, 2, 3)
+    alone = red(seq, torch.tensor([2]))
+    padded = torch.cat([seq, torch.full((1, 3, 3), 1e3)], dim=1)
+    other = torch.randn(1, 5, 3)
+    both = red(torch.cat([padded, other]), torch.tensor([2, 5]))
+    assert both.shape == (2, 4)
+    assert torch.allclose(both[0], alone[0], atol=1e-6)
+    one = red(seq[:, :1], torch.tensor([1]))  # length 1
+    assert one.shape == (1, 4)
