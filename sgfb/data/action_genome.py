@@ -127,7 +127,7 @@ class ActionGenome:
             self.videos.setdefault(f.video_id, []).append(f.key)
         self.has_person_boxes = has_person_boxes
         self.source = source
-        self._fps_lookup = _make_fps_lookup(fps)
+        self._fps_lookup = fps_lookup(fps)
         self._fps_cache: Dict[str, float] = {}
 
     # ------------------------------------------------------------------ loading
@@ -236,7 +236,7 @@ def _locate(path: str, person_pickle: Optional[str]) -> Tuple[str, Optional[str]
     return path, person_pickle
 
 
-def _make_fps_lookup(fps: FpsSource) -> Optional[Callable[[str], float]]:
+def fps_lookup(fps: FpsSource) -> Optional[Callable[[str], float]]:
     if fps is None:
         return None
     if callable(fps):

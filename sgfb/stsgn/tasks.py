@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -123,9 +123,13 @@ def _video_times(ag: ActionGenome, frame_index: Dict[str, int]):
     return out
 
 
-def build_samples(task: str, ag: ActionGenome, charades: Charades, frame_index: Dict[str, int],
-                  window: float = 10.0) -> SampleSet:
+def build_samples(task: str, ag: ActionGenome, charades: Optional[Charades],
+                  frame_index: Dict[str, int], window: float = 10.0,
+                  num_classes: Optional[int] = None) -> SampleSet:
     """Samples of ``task`` over the videos of ``ag`` that ``charades`` labels.
+
+    Without ``charades`` (prediction on unlabelled graphs) every video is used and the
+    targets are empty (all zeros, ``num_classes`` wide); ``trimmed`` needs the labels.
 
     ``frame_index`` maps frame keys to rows of the :class:`FrameGraphs`; ``window`` is T in
     seconds (the slice length for ``video``, the window for ``frame``; unused for ``trimmed``).
@@ -135,20 +139,23 @@ def build_samples(task: str, ag: ActionGenome, charades: Charades, frame_index: 
     if (task == "frame" and window < 0) or (task == "video" and window <= 0):
         raise ValueError(f"window T must be positive for the video task (>= 0 for frame), "
                          f"got {window}")
-    builder = _Builder(multi_label=task != "trimmed", num_classes=charades.num_classes)
+    if charades is None and (task == "trimmed" or num_classes is None):
+        raise ValueError("unlabelled samples need num_classes and a frame or video task")
+    builder = _Builder(multi_label=task != "trimmed",
+                       num_classes=charades.num_classes if charades else num_classes)
     for video, (rows, times) in _video_times(ag, frame_index).items():
-        if video not in charades:
+        if charades is not None and video not in charades:
             continue
         if task == "frame":
             keys = [k for k in ag.videos[video] if k in frame_index]
             for key, t in zip(keys, times):
                 inside = np.abs(times - t) <= window / 2 + 1e-9
                 builder.add(key, video, [[r for r, ok in zip(rows, inside) if ok]],
-                            charades.labels_at(video, float(t)))
+                            charades.labels_at(video, float(t)) if charades else ())
         elif task == "video":
             slot = np.floor(times / window).astype(int)
             slices = [[r for r, s in zip(rows, slot) if s == k] for k in sorted(set(slot))]
-            builder.add(video, video, slices, charades.video_labels(video))
+            builder.add(video, video, slices, charades.video_labels(video) if charades else ())
         else:
             for k, action in enumerate(charades[video].actions):
                 inside = (times >= action.start) & (times <= action.end)
