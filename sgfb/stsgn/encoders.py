@@ -45,12 +45,16 @@ class GraphEncoder(nn.Module):
         x = self.node_embedding(batch.node_type.to(device))
         edge_index = batch.edge_index.to(device)
         edge_attr = self.edge_encoder(batch.edge_vector.to(device))
-        for i, conv in enumerate(self.convs):
-            x = conv(x, edge_index, edge_attr)
-            if i + 1 < len(self.convs):
-                x = torch.relu(x)
+        person = batch.person.to(device)
+        for i, conv in enumerate(self.convs[:-1]):
+            x = torch.relu(conv(x, edge_index, edge_attr))
         if self.readout == "person":
-            return x[batch.person.to(device)]
+            # Only the person's state is read out: update just the person nodes in the last
+            # layer (a bipartite call, as PyG layers allow): the same numbers, fewer FLOPs.
+            to_graph = torch.stack([edge_index[0], batch.batch.to(device)[edge_index[1]]])
+            return self.convs[-1]((x, x[person]), to_graph, edge_attr,
+                                  size=(x.shape[0], batch.num_graphs))
+        x = self.convs[-1](x, edge_index, edge_attr)
         pool = global_mean_pool if self.readout == "mean" else global_max_pool
         return pool(x, batch.batch.to(device), size=batch.num_graphs)
 

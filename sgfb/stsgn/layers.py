@@ -12,14 +12,17 @@ written here:
   element-wise product (PyG's NNConv multiplies by a generated matrix and transforms ``x_i``).
 
 All take node features ``[n, D]``, ``edge_index`` ``[2, E]`` (source, target) and edge features
-``[E, D]``, and return ``[n, D]``.
+``[E, D]``, and return ``[n, D]``; like PyG's layers they also take a (source, target) pair
+of feature tensors with ``size`` and then return the target nodes' features only.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 from torch import nn
 from torch_geometric.nn import GINEConv, MessagePassing
+from torch_geometric.typing import PairTensor
 
 
 class CenterlessCGConv(MessagePassing):
@@ -43,9 +46,10 @@ class CenterlessCGConv(MessagePassing):
         self.lin_f.reset_parameters()
         self.lin_s.reset_parameters()
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor,
-                edge_attr: torch.Tensor) -> torch.Tensor:
-        return x + self.propagate(edge_index, x=x, edge_attr=edge_attr)
+    def forward(self, x: Tensor | PairTensor, edge_index: torch.Tensor,
+                edge_attr: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        pair = x if isinstance(x, tuple) else (x, x)
+        return pair[1] + self.propagate(edge_index, x=pair, edge_attr=edge_attr, size=size)
 
     def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         z = torch.cat([x_j, edge_attr], dim=-1)
@@ -72,9 +76,10 @@ class ElementwiseNNConv(MessagePassing):
     def reset_parameters(self) -> None:
         self.edge_net.reset_parameters()
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor,
-                edge_attr: torch.Tensor) -> torch.Tensor:
-        return x + self.propagate(edge_index, x=x, edge_attr=edge_attr)
+    def forward(self, x: Tensor | PairTensor, edge_index: torch.Tensor,
+                edge_attr: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        pair = x if isinstance(x, tuple) else (x, x)
+        return pair[1] + self.propagate(edge_index, x=pair, edge_attr=edge_attr, size=size)
 
     def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         return x_j * self.edge_net(edge_attr)

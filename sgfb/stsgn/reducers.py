@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 REDUCERS = ("max", "mean", "gru", "bigru")
 
@@ -38,20 +37,39 @@ class PoolReducer(nn.Module):
 
 class GRUReducer(nn.Module):
     """The GRU's last hidden state; bidirectional: both directions' last states, each of
-    half the hidden size, concatenated (same parameter budget, §3.5)."""
+    half the hidden size, concatenated (same parameter budget, §3.5).
+
+    Runs on the padded batch rather than a packed sequence: padding sits after each
+    sequence's end, so it cannot reach the state read at position ``length - 1``, and the
+    backward direction runs over each sequence reversed within its length. Equal to a
+    packed (bi)GRU, and several times faster on CPU because PyTorch projects the inputs of
+    all time steps in one matrix product only for unpacked input.
+    """
 
     def __init__(self, in_dim: int, hidden: int, bidirectional: bool) -> None:
         super().__init__()
         if bidirectional and hidden % 2:
             raise ValueError(f"biGRU needs an even hidden size, got {hidden}")
         self.bidirectional = bidirectional
-        self.gru = nn.GRU(in_dim, hidden // 2 if bidirectional else hidden, batch_first=True,
-                          bidirectional=bidirectional)
+        size = hidden // 2 if bidirectional else hidden
+        self.forward_gru = nn.GRU(in_dim, size, batch_first=True)
+        self.backward_gru = nn.GRU(in_dim, size, batch_first=True) if bidirectional else None
+
+    @staticmethod
+    def _last(gru: nn.GRU, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        out, _ = gru(x)                                              # [B, T, h]
+        return out[torch.arange(x.shape[0], device=x.device), lengths - 1]
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, h = self.gru(packed)            # [num_directions, B, h]
-        return torch.cat(list(h), dim=-1) if self.bidirectional else h[-1]
+        lengths = lengths.to(x.device)
+        last = self._last(self.forward_gru, x, lengths)
+        if self.backward_gru is None:
+            return last
+        # reverse each sequence inside its own length: position t reads length - 1 - t
+        t = torch.arange(x.shape[1], device=x.device)[None, :]
+        source = (lengths[:, None] - 1 - t).clamp(min=0)
+        reversed_x = torch.gather(x, 1, source[..., None].expand(-1, -1, x.shape[2]))
+        return torch.cat([last, self._last(self.backward_gru, reversed_x, lengths)], dim=-1)
 
 
 def build_reducer(name: str, in_dim: int, hidden: int) -> nn.Module:

@@ -128,3 +128,36 @@ def test_gru_reducer_padding_does_not_leak(bidirectional):
     assert torch.allclose(both[0], alone[0], atol=1e-6)
     one = red(seq[:, :1], torch.tensor([1]))  # length 1
     assert one.shape == (1, 4)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gru_reducer_equals_packed_pytorch_gru(bidirectional):
+    """The padded implementation computes what a packed (bi)GRU computes."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+    torch.manual_seed(1)
+    red = GRUReducer(3, 6, bidirectional)
+    ref = nn.GRU(3, 3 if bidirectional else 6, batch_first=True, bidirectional=bidirectional)
+    with torch.no_grad():
+        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(ref, name).copy_(getattr(red.forward_gru, name))
+            if bidirectional:
+                getattr(ref, name + "_reverse").copy_(getattr(red.backward_gru, name))
+    x = torch.randn(3, 5, 3)
+    lengths = torch.tensor([5, 2, 1])
+    _, h = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    expected = torch.cat(list(h), -1) if bidirectional else h[-1]
+    assert torch.allclose(red(x, lengths), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("conv", ["gine", "cg", "nn"])
+def test_person_readout_shortcut_equals_full_update(conv):
+    torch.manual_seed(0)
+    enc = GraphEncoder(conv, "person", num_relationships=25, channels=6, num_layers=2)
+    g = _graphs()
+    frames = torch.tensor([0, 1, 0])
+    batch = g.gather(frames)
+    x = enc.node_embedding(batch.node_type)
+    e = enc.edge_encoder(batch.edge_vector)
+    x = torch.relu(enc.convs[0](x, batch.edge_index, e))
+    full = enc.convs[1](x, batch.edge_index, e)[batch.person]
+    assert torch.allclose(enc(frames, g), full, atol=1e-6)
