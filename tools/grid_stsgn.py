@@ -12,7 +12,7 @@ import sys
 
 from sgfb.engine.config import apply_overrides
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, load_graph_data
-from sgfb.stsgn.grid import grid_markdown, run_grid
+from sgfb.stsgn.grid import grid_markdown, run_grid, run_seeds, seeds_markdown
 
 
 def main(argv=None) -> int:
@@ -25,6 +25,9 @@ def main(argv=None) -> int:
     p.add_argument("--task", choices=("frame", "video", "trimmed"), required=True)
     p.add_argument("--windows", type=float, nargs="+", default=None,
                    help="T values (video default: 2 5 10 15; frame: 0; unused for trimmed)")
+    p.add_argument("--models", nargs="+", default=None,
+                   help="only these models, mean and spread over --seeds (default: full grid)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--out", required=True, help="markdown file to write")
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
@@ -37,9 +40,15 @@ def main(argv=None) -> int:
     charades = load_charades(args.charades)
     data = load_graph_data(args.annotations, args.fps_table, args.graphs,
                            config.model.relationships)
-    results = run_grid(config, windows, data, charades)
     metric = "top-1 accuracy" if args.task == "trimmed" else "mAP"
-    table = grid_markdown(results, windows, metric)
+    if args.models:
+        if len(windows) != 1:
+            parser_error = f"--models takes one --windows value, got {windows}"
+            raise SystemExit(parser_error)
+        config.data.window = windows[0]
+        table = seeds_markdown(run_seeds(config, args.models, args.seeds, data, charades), metric)
+    else:
+        table = grid_markdown(run_grid(config, windows, data, charades), windows, metric)
     with open(args.out, "w") as f:
         f.write(table)
     print(table)

@@ -50,3 +50,31 @@ def grid_markdown(results: Dict[Tuple[str, str, float], float], windows: Sequenc
             cells.append(f"**{v:.3f}**" if v == best[(red, w)] else f"{v:.3f}")
         lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines) + f"\n\n({metric} on the test split.)\n"
+
+
+def run_seeds(base: ExperimentConfig, models: Sequence[str], seeds: Sequence[int],
+              data: GraphData, charades: Charades, split: str = "test",
+              log: Callable[[str], None] = print) -> Dict[str, List[float]]:
+    """``model -> [metric per seed]``: each seed changes the video split and the init."""
+    out: Dict[str, List[float]] = {}
+    for name in models:
+        for seed in seeds:
+            config = copy.deepcopy(base)
+            config.model.name = name
+            config.data.seed = seed
+            config.train.seed = seed
+            run = run_experiment(config, log=lambda _: None, data=data, charades=charades)
+            metric = "top1" if config.data.task == "trimmed" else "mAP"
+            out.setdefault(name, []).append(run.metrics[split][metric])
+            log(f"{name} seed={seed}: {metric}={out[name][-1]:.4f} ({run.seconds:.1f} s, "
+                f"best epoch {min(run.history, key=lambda r: r['val_loss'])['epoch']})")
+    return out
+
+
+def seeds_markdown(results: Dict[str, List[float]], metric: str) -> str:
+    import numpy as np
+    lines = [f"| model | {metric} mean | std | per seed |", "|---|---|---|---|"]
+    for name, values in sorted(results.items(), key=lambda kv: -float(np.mean(kv[1]))):
+        lines.append(f"| {name} | {np.mean(values):.4f} | {np.std(values):.4f} | "
+                     + ", ".join(f"{v:.4f}" for v in values) + " |")
+    return "\n".join(lines) + "\n"

@@ -71,12 +71,8 @@ class STSGN(nn.Module):
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor,
                 graphs: FrameGraphs) -> torch.Tensor:
         embeddings = self.encoder(frames, graphs)                       # [sum T, D]
-        lengths = lengths.to(torch.long)
-        seq = torch.repeat_interleave(torch.arange(lengths.numel()), lengths.cpu())
-        pos = torch.arange(seq.numel()) - (torch.cumsum(lengths.cpu(), 0) - lengths.cpu())[seq]
-        padded = embeddings.new_zeros(lengths.numel(), int(lengths.max()), embeddings.shape[1])
-        padded[seq.to(padded.device), pos.to(padded.device)] = embeddings
-        return self.classifier(self.dropout(self.reducer(padded, lengths)))
+        sequences = self.reducer(embeddings, lengths.to(torch.long))    # [S, H]
+        return self.classifier(self.dropout(sequences))
 
     def export_config(self) -> Dict:
         return asdict(self.config)

@@ -1,19 +1,21 @@
-"""Temporal reducers (ST-SGN §3.5): a padded sequence of frame embeddings -> one vector.
+"""Temporal reducers (ST-SGN §3.5): a sequence of frame embeddings -> one vector.
 
-Input ``x`` ``[B, T, D]`` padded, ``lengths`` ``[B]`` (>= 1); output ``[B, H]``. Padded
-positions never influence the output.
+Input: ``x`` ``[sum(lengths), D]``, the frames of sequence 0, then of sequence 1, ... each in
+time order, and ``lengths`` ``[B]`` (each >= 1). Output ``[B, H]``. Sequences are never padded,
+so nothing can leak between them or from padding.
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 REDUCERS = ("max", "mean", "gru", "bigru")
 
 
-def padding_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """``[B, T]`` True at real (non-padded) positions."""
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+def sequence_ids(lengths: torch.Tensor) -> torch.Tensor:
+    """``[2, 1]`` -> ``[0, 0, 1]``: the sequence of each row of ``x``."""
+    return torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
 
 
 class PoolReducer(nn.Module):
@@ -27,11 +29,11 @@ class PoolReducer(nn.Module):
         self.linear = nn.Linear(in_dim, hidden)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = padding_mask(lengths.to(x.device), x.shape[1])[..., None]
-        if self.mode == "max":
-            pooled = x.masked_fill(~mask, float("-inf")).amax(dim=1)
-        else:
-            pooled = (x * mask).sum(dim=1) / lengths.to(x.device)[:, None].to(x.dtype)
+        lengths = lengths.to(x.device)
+        index = sequence_ids(lengths)[:, None].expand_as(x)
+        pooled = x.new_zeros(lengths.numel(), x.shape[1])
+        pooled = pooled.scatter_reduce(0, index, x, reduce="amax" if self.mode == "max" else "mean",
+                                       include_self=False)
         return torch.relu(self.linear(pooled))
 
 
@@ -39,11 +41,10 @@ class GRUReducer(nn.Module):
     """The GRU's last hidden state; bidirectional: both directions' last states, each of
     half the hidden size, concatenated (same parameter budget, §3.5).
 
-    Runs on the padded batch rather than a packed sequence: padding sits after each
-    sequence's end, so it cannot reach the state read at position ``length - 1``, and the
-    backward direction runs over each sequence reversed within its length. Equal to a
-    packed (bi)GRU, and several times faster on CPU because PyTorch projects the inputs of
-    all time steps in one matrix product only for unpacked input.
+    Computes what :class:`torch.nn.GRU` computes on a packed sequence, with the weights of
+    ``nn.GRU`` modules, but projects the inputs of all frames in one matrix product (PyTorch
+    does that only for unpacked input, where padding costs as much as frames) and steps the
+    recurrence only over the sequences still running, longest first.
     """
 
     def __init__(self, in_dim: int, hidden: int, bidirectional: bool) -> None:
@@ -52,24 +53,35 @@ class GRUReducer(nn.Module):
             raise ValueError(f"biGRU needs an even hidden size, got {hidden}")
         self.bidirectional = bidirectional
         size = hidden // 2 if bidirectional else hidden
-        self.forward_gru = nn.GRU(in_dim, size, batch_first=True)
-        self.backward_gru = nn.GRU(in_dim, size, batch_first=True) if bidirectional else None
+        self.forward_gru = nn.GRU(in_dim, size)
+        self.backward_gru = nn.GRU(in_dim, size) if bidirectional else None
 
     @staticmethod
-    def _last(gru: nn.GRU, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        out, _ = gru(x)                                              # [B, T, h]
-        return out[torch.arange(x.shape[0], device=x.device), lengths - 1]
+    def _run(gru: nn.GRU, x: torch.Tensor, lengths: torch.Tensor, reverse: bool) -> torch.Tensor:
+        gi = F.linear(x, gru.weight_ih_l0, gru.bias_ih_l0)            # [sum T, 3h]
+        lengths_sorted, order = torch.sort(lengths, descending=True, stable=True)
+        starts = (torch.cumsum(lengths, 0) - lengths)[order]
+        steps = int(lengths_sorted[0])
+        running = (lengths_sorted[None, :] > torch.arange(steps, device=x.device)[:, None]).sum(1)
+        running = running.tolist()
+        h = x.new_zeros(lengths.numel(), gru.hidden_size)
+        for t in range(steps):
+            n = running[t]
+            rows = starts[:n] + (lengths_sorted[:n] - 1 - t if reverse else t)
+            i_r, i_z, i_n = gi[rows].chunk(3, dim=1)
+            h_r, h_z, h_n = F.linear(h[:n], gru.weight_hh_l0, gru.bias_hh_l0).chunk(3, dim=1)
+            r = torch.sigmoid(i_r + h_r)
+            z = torch.sigmoid(i_z + h_z)
+            candidate = torch.tanh(i_n + r * h_n)
+            h = torch.cat([(1 - z) * candidate + z * h[:n], h[n:]])
+        return h[torch.argsort(order)]
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         lengths = lengths.to(x.device)
-        last = self._last(self.forward_gru, x, lengths)
+        last = self._run(self.forward_gru, x, lengths, reverse=False)
         if self.backward_gru is None:
             return last
-        # reverse each sequence inside its own length: position t reads length - 1 - t
-        t = torch.arange(x.shape[1], device=x.device)[None, :]
-        source = (lengths[:, None] - 1 - t).clamp(min=0)
-        reversed_x = torch.gather(x, 1, source[..., None].expand(-1, -1, x.shape[2]))
-        return torch.cat([last, self._last(self.backward_gru, reversed_x, lengths)], dim=-1)
+        return torch.cat([last, self._run(self.backward_gru, x, lengths, reverse=True)], dim=-1)
 
 
 def build_reducer(name: str, in_dim: int, hidden: int) -> nn.Module:

@@ -104,36 +104,37 @@ def test_predicted_graph_edges_are_confidences_and_no_person_gets_a_sink():
     assert g.node_type.tolist() == [0, 10, 0, 10] and g.edge_vector[3].sum() == 0
 
 
-def test_pool_reducers_ignore_padding():
-    x = torch.tensor([[[1.0, 5.0], [3.0, -1.0], [99.0, 99.0]],
-                      [[2.0, 2.0], [-50.0, 77.0], [99.0, 99.0]]])
+def test_pool_reducers():
+    # sequence 0: [1, 5], [3, -1]; sequence 1: [2, 2]
+    x = torch.tensor([[1.0, 5.0], [3.0, -1.0], [2.0, 2.0]])
     lengths = torch.tensor([2, 1])
     for mode, expected in (("max", [[3.0, 5.0], [2.0, 2.0]]), ("mean", [[2.0, 2.0], [2.0, 2.0]])):
         red = PoolReducer(mode, 2, 2)
         with torch.no_grad():
             red.linear.weight.copy_(torch.eye(2)); red.linear.bias.zero_()
         assert red(x, lengths).tolist() == expected
+    red = PoolReducer("max", 2, 2)
+    with torch.no_grad():
+        red.linear.weight.copy_(-torch.eye(2)); red.linear.bias.zero_()
+    assert red(x, lengths).tolist() == [[0.0, 0.0], [0.0, 0.0]]  # ReLU after the linear
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_gru_reducer_padding_does_not_leak(bidirectional):
+def test_gru_reducer_sequences_do_not_leak(bidirectional):
     torch.manual_seed(0)
     red = GRUReducer(3, 4, bidirectional)
-    seq = torch.randn(1, 2, 3)
+    seq, other = torch.randn(2, 3), torch.randn(5, 3)
     alone = red(seq, torch.tensor([2]))
-    padded = torch.cat([seq, torch.full((1, 3, 3), 1e3)], dim=1)
-    other = torch.randn(1, 5, 3)
-    both = red(torch.cat([padded, other]), torch.tensor([2, 5]))
+    both = red(torch.cat([other, seq]), torch.tensor([5, 2]))
     assert both.shape == (2, 4)
-    assert torch.allclose(both[0], alone[0], atol=1e-6)
-    one = red(seq[:, :1], torch.tensor([1]))  # length 1
-    assert one.shape == (1, 4)
+    assert torch.allclose(both[1], alone[0], atol=1e-6)
+    assert red(seq[:1], torch.tensor([1])).shape == (1, 4)  # length 1
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_gru_reducer_equals_packed_pytorch_gru(bidirectional):
-    """The padded implementation computes what a packed (bi)GRU computes."""
-    from torch.nn.utils.rnn import pack_padded_sequence
+    """Our recurrence computes what a packed (bi)GRU computes, gradients included."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
     torch.manual_seed(1)
     red = GRUReducer(3, 6, bidirectional)
     ref = nn.GRU(3, 3 if bidirectional else 6, batch_first=True, bidirectional=bidirectional)
@@ -142,11 +143,16 @@ def test_gru_reducer_equals_packed_pytorch_gru(bidirectional):
             getattr(ref, name).copy_(getattr(red.forward_gru, name))
             if bidirectional:
                 getattr(ref, name + "_reverse").copy_(getattr(red.backward_gru, name))
-    x = torch.randn(3, 5, 3)
-    lengths = torch.tensor([5, 2, 1])
-    _, h = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    lengths = torch.tensor([2, 5, 1, 3])
+    x = torch.randn(int(lengths.sum()), 3, requires_grad=True)
+    padded = pad_sequence(list(x.split(lengths.tolist())), batch_first=True)
+    _, h = ref(pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False))
     expected = torch.cat(list(h), -1) if bidirectional else h[-1]
-    assert torch.allclose(red(x, lengths), expected, atol=1e-6)
+    got = red(x, lengths)
+    assert torch.allclose(got, expected, atol=1e-6)
+    (g_ref,) = torch.autograd.grad(expected.sum(), x)
+    (g_ours,) = torch.autograd.grad(got.sum(), x)
+    assert torch.allclose(g_ours, g_ref, atol=1e-6)
 
 
 @pytest.mark.parametrize("conv", ["gine", "cg", "nn"])
