@@ -205,21 +205,31 @@ class ActionGenome:
 
 
 # ---------------------------------------------------------------------- helpers
-def read_frame_keys(annotations: str) -> List[str]:
-    """Annotated frame keys of an annotation directory (``frame_list.txt`` when present,
-    else the object pickle's keys) or of a bare object pickle, sorted."""
-    frame_list = os.path.join(annotations, FRAME_LIST) if os.path.isdir(annotations) else None
-    if frame_list and os.path.isfile(frame_list):
-        with open(frame_list, encoding="utf-8") as f:
+def read_frame_keys(annotations: Union[str, os.PathLike]) -> List[str]:
+    """Annotated frame keys, in file order: of an annotation directory (its
+    ``frame_list.txt`` when present, else the object pickle's keys), of a ``.txt`` frame list
+    or of an object pickle. Malformed keys raise ``ValueError`` naming the file."""
+    path = os.fspath(annotations)
+    if os.path.isdir(path):
+        candidates = [os.path.join(path, name) for name in (FRAME_LIST, OBJECT_PICKLE)]
+        found = [c for c in candidates if os.path.isfile(c)]
+        if not found:
+            raise FileNotFoundError(f"{path}: holds neither {FRAME_LIST} nor {OBJECT_PICKLE}")
+        path = found[0]
+    elif not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such annotation file or directory")
+    if path.endswith(".pkl"):
+        data = load_pickle(path)
+        if not isinstance(data, dict):
+            raise AnnotationError(f"{path}: expected a dict of frame key -> objects, "
+                                  f"got {type(data).__name__}")
+        keys = [str(k) for k in data]
+    else:
+        with open(path, encoding="utf-8") as f:
             keys = [line.strip() for line in f if line.strip()]
-        for k in keys:
-            parse_frame_key(k, source=frame_list)
-        return sorted(keys)
-    object_pickle, _ = _locate(annotations, None)
-    data = load_pickle(object_pickle)
-    if not isinstance(data, dict):
-        raise AnnotationError(f"{object_pickle}: expected a dict of frame key -> objects")
-    return sorted(data)
+    for key in keys:
+        parse_frame_key(key, source=path)
+    return keys
 
 
 def _locate(path: str, person_pickle: Optional[str]) -> Tuple[str, Optional[str]]:

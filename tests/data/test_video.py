@@ -1,0 +1,253 @@
+"""sgfb.data.video: frame counts, rates, exact frame identity, clamping, backends, bad files."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Dict
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from videos_util import (pattern_frame, psnr, read_pattern, truncate_file,  # noqa: E402
+                         write_pattern_video)
+
+from sgfb.data.video import VideoDecodeError, index_video, open_video  # noqa: E402
+
+N = 40
+RATES = {"24": 24, "25": 25, "29.97": Fraction(30000, 1001), "30": 30}
+
+try:
+    import decord  # noqa: F401
+    BACKENDS = ["pyav", "decord"]
+except ImportError:  # decord has wheels for x86_64 only
+    BACKENDS = ["pyav"]
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory) -> Dict[str, str]:
+    """H.264 pattern videos (B-frames, keyframe every 12) at each rate, N frames each."""
+    root = tmp_path_factory.mktemp("videos")
+    return {name: write_pattern_video(root / f"v{name}.mp4", N, rate)
+            for name, rate in RATES.items()}
+
+
+@pytest.fixture(scope="module")
+def leading_b_video(tmp_path_factory) -> str:
+    """MPEG-4 part 2 with B-frames: keyframes followed by frames shown before them."""
+    path = write_pattern_video(tmp_path_factory.mktemp("mpeg4") / "m.mp4", N, 25, codec="mpeg4")
+    assert index_video(path).leading_pictures, "precondition: encoder made no leading B-frames"
+    return path
+
+
+def patterns(frames: np.ndarray) -> list:
+    return [read_pattern(frame) for frame in frames]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rate", list(RATES))
+def test_counts_rates_and_frame_identity(videos, rate, backend):
+    with open_video(videos[rate], backend=backend) as video:
+        assert video.backend == backend
+        assert video.num_frames == N
+        assert video.fps == pytest.approx(float(Fraction(RATES[rate])), abs=1e-9)
+        assert (video.width, video.height) == (96, 64)
+        assert video.duration == pytest.approx(N / video.fps)
+        times = video.timestamps()
+        assert times.dtype == np.float64 and times.shape == (N,)
+        np.testing.assert_allclose(times, np.arange(N) / video.fps, rtol=0, atol=1e-6)
+        everything = video.get_frames(range(N))
+        assert everything.shape == (N, 64, 96, 3) and everything.dtype == np.uint8
+        assert patterns(everything) == list(range(N))
+        wanted = [33, 2, 2, 17, 0, 39, 12, 11]
+        assert patterns(video.get_frames(wanted)) == wanted
+
+
+def test_29_97_reports_exact_ntsc_rate(videos):
+    assert open_video(videos["29.97"], "pyav").fps == 30000 / 1001
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pixels_are_close_to_the_source(videos, backend):
+    with open_video(videos["25"], backend) as video:
+        frame = video.get_frames([7])[0]
+    assert psnr(frame, pattern_frame(7)) > 30
+
+
+@pytest.mark.skipif(len(BACKENDS) < 2, reason="decord not installed")
+def test_backends_agree(videos):
+    indices = [39, 0, 13, 12, 25, 1, 38]
+    for path in videos.values():
+        with open_video(path, "pyav") as a, open_video(path, "decord") as b:
+            assert a.num_frames == b.num_frames
+            np.testing.assert_allclose(a.timestamps(), b.timestamps())
+            fa, fb = a.get_frames(indices), b.get_frames(indices)
+            assert np.abs(fa.astype(int) - fb.astype(int)).max() <= 2  # decoder rounding only
+            assert [x for x, _ in a.iter_frames(indices)] == [x for x, _ in b.iter_frames(indices)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_clip_clamps_past_the_end(videos, backend):
+    with open_video(videos["30"], backend) as video:
+        assert patterns(video.clip(35, 4, stride=2)) == [35, 37, 39, 39]
+        assert patterns(video.clip(0, 3)) == [0, 1, 2]
+        assert video.clip(5, 0).shape == (0, 64, 96, 3)
+        with pytest.raises(IndexError, match="clip start"):
+            video.clip(N, 2)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_iter_frames_streams_distinct_indices_in_order(videos, backend):
+    with open_video(videos["24"], backend) as video:
+        stream = video.iter_frames([30, 5, 5, 12])
+        assert not isinstance(stream, (list, tuple, np.ndarray))
+        got = [(index, read_pattern(frame)) for index, frame in stream]
+    assert got == [(5, 5), (12, 12), (30, 30)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_resize_and_out_of_range(videos, backend):
+    with open_video(videos["25"], backend) as video:
+        small = video.get_frames([3, 4], size=(48, 32))
+        assert small.shape == (2, 32, 48, 3)
+        full = video.get_frames([3])[0]
+        np.testing.assert_array_equal(small[0], cv2.resize(full, (48, 32),
+                                                           interpolation=cv2.INTER_AREA))
+        assert video.get_frames([]).shape == (0, 64, 96, 3)
+        with pytest.raises(IndexError, match=r"v25\.mp4.*frame index 40"):
+            video.get_frames([0, N])
+
+
+def test_pyav_random_access_seeks_backwards_and_forwards(videos):
+    with open_video(videos["29.97"], "pyav") as video:
+        for wanted in ([38], [1], [25, 26], [0], [13], [39, 0]):
+            assert patterns(video.get_frames(wanted)) == wanted
+
+
+def test_leading_b_frames_are_refused_by_decord_and_read_by_pyav(leading_b_video):
+    assert open_video(leading_b_video, "auto").backend == "pyav"
+    with open_video(leading_b_video, "pyav") as video:
+        assert video.num_frames == N
+        wanted = [3, 12, 13, 25, 38, 0]
+        assert patterns(video.get_frames(wanted)) == wanted
+        assert patterns(video.get_frames(range(N))) == list(range(N))
+    if "decord" in BACKENDS:
+        with pytest.raises(VideoDecodeError, match="m.mp4.*leading B-frames"):
+            open_video(leading_b_video, "decord")
+
+
+def test_auto_prefers_decord(videos):
+    expected = "decord" if "decord" in BACKENDS else "pyav"
+    assert open_video(videos["25"]).backend == expected
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="pyav"):
+        open_video("x.mp4", backend="opencv")
+
+
+# --- broken files ---------------------------------------------------------------------------
+
+def _broken(kind: str, root: Path, good_end: str, good_faststart: str) -> str:
+    path = root / f"{kind}.mp4"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "corrupt":
+        path.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, np.uint8).tobytes())
+    elif kind == "truncated_moov_at_end":
+        truncate_file(good_end, str(path))
+    elif kind == "truncated_faststart":
+        truncate_file(good_faststart, str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def broken_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("broken")
+    end = write_pattern_video(root / "good_end.mp4", 60, 25)
+    faststart = write_pattern_video(root / "good_fs.mp4", 60, 25, faststart=True)
+    return root, end, faststart
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+@pytest.mark.parametrize("kind", ["missing", "empty", "corrupt", "truncated_moov_at_end"])
+def test_unreadable_files_raise_naming_the_file(broken_root, kind, backend):
+    path = _broken(kind, *broken_root)
+    with pytest.raises(VideoDecodeError, match=kind):
+        open_video(path, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+def test_truncated_file_lists_only_decodable_frames(broken_root, backend):
+    path = _broken("truncated_faststart", *broken_root)
+    if backend == "decord":
+        with pytest.raises(VideoDecodeError, match="truncated_faststart"):
+            open_video(path, backend)
+        return
+    with open_video(path, backend) as video:
+        assert video.backend == "pyav"
+        assert 0 < video.num_frames < 60
+        assert [(i, read_pattern(f)) for i, f in video.iter_frames(range(video.num_frames))] \
+            == [(i, i) for i in range(video.num_frames)]
+        with pytest.raises(IndexError, match="truncated_faststart"):
+            video.get_frames([59])
+
+
+@pytest.mark.parametrize("codec", ["libx264", "mpeg4"])
+def test_truncation_anywhere_never_yields_a_wrong_frame(tmp_path, codec):
+    if codec not in av.codec.codecs_available:
+        pytest.skip(f"PyAV has no {codec} encoder")
+    good = write_pattern_video(tmp_path / "good.mp4", 60, 25, codec=codec, faststart=True)
+    for fraction in np.linspace(0.2, 0.98, 9):
+        cut = truncate_file(good, str(tmp_path / "cut.mp4"), fraction)
+        try:
+            video = open_video(cut, "pyav")
+        except VideoDecodeError as err:
+            assert "cut.mp4" in str(err)
+            continue
+        with video:
+            assert patterns(video.get_frames(range(video.num_frames))) == \
+                list(range(video.num_frames))
+
+
+# --- agreement with ffmpeg's numbering ------------------------------------------------------
+
+def _ffmpeg_frames(ffmpeg: str, video: str, out: Path) -> list:
+    out.mkdir()
+    subprocess.run([ffmpeg, "-v", "error", "-i", video, str(out / "%06d.png")], check=True)
+    return sorted(out.glob("*.png"))
+
+
+@pytest.mark.parametrize("rate", list(RATES))
+def test_frame_numbers_match_ffmpeg_png_numbering(videos, rate, ffmpeg, tmp_path):
+    pngs = _ffmpeg_frames(ffmpeg, videos[rate], tmp_path / "png")
+    with open_video(videos[rate], "pyav") as video:
+        assert video.num_frames == len(pngs)
+        ours = video.get_frames(range(video.num_frames))
+    for number, png in enumerate(pngs, start=1):
+        assert png.name == f"{number:06d}.png"
+        theirs = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
+        assert psnr(ours[number - 1], theirs) >= 40
+
+
+def test_edit_list_video_matches_ffmpeg(tmp_path, ffmpeg):
+    """``-ss T -c copy`` writes an edit list hiding pre-roll frames; decord counts them."""
+    source = write_pattern_video(tmp_path / "src.mp4", 60, 25)
+    cut = str(tmp_path / "editlist.mp4")
+    subprocess.run([ffmpeg, "-v", "error", "-ss", "1.0", "-i", source, "-c", "copy", cut],
+                   check=True)
+    pngs = _ffmpeg_frames(ffmpeg, cut, tmp_path / "png")
+    with open_video(cut, "auto") as video:
+        assert video.backend == "pyav"
+        assert video.num_frames == len(pngs)
+        ours = video.get_frames(range(video.num_frames))
+    theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]
+    assert patterns(ours) == theirs
+    assert theirs[0] > 0  # the clip really starts later in the source
+    if "decord" in BACKENDS:
+        with pytest.raises(VideoDecodeError, match="editlist.mp4.*decord counts"):
+            open_video(cut, "decord")

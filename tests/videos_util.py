@@ -1,0 +1,94 @@
+"""Synthetic test videos whose frames say which frame they are.
+
+Frame ``i`` (0-based) of a pattern video is ``[H, W, 3]`` RGB made of 16x16 blocks: the
+first ``BITS`` blocks (row-major) are white/black for the bits of ``i`` (least significant
+first), the remaining blocks carry a grey level that changes with ``i``. The bits survive
+lossy coding, so :func:`read_pattern` recovers ``i`` from a decoded frame.
+"""
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Optional, Tuple, Union
+
+import av
+import numpy as np
+
+BLOCK = 16
+BITS = 10
+DEFAULT_SIZE = (96, 64)  # (W, H): 6 x 4 blocks
+
+Rate = Union[int, Fraction]
+
+
+def default_codec() -> str:
+    """H.264 (libx264) when PyAV has it, otherwise MPEG-4 part 2."""
+    return "libx264" if "libx264" in av.codec.codecs_available else "mpeg4"
+
+
+def pattern_frame(index: int, size: Tuple[int, int] = DEFAULT_SIZE) -> np.ndarray:
+    """uint8 ``[H, W, 3]`` RGB frame encoding ``index``."""
+    width, height = size
+    cols, rows = width // BLOCK, height // BLOCK
+    assert cols * rows > BITS and index < 2 ** BITS
+    frame = np.empty((height, width, 3), dtype=np.uint8)
+    for cell in range(cols * rows):
+        y, x = (cell // cols) * BLOCK, (cell % cols) * BLOCK
+        if cell < BITS:
+            value = 235 if (index >> cell) & 1 else 20
+            frame[y:y + BLOCK, x:x + BLOCK] = value
+        else:
+            frame[y:y + BLOCK, x:x + BLOCK] = ((index * 37 + cell * 11) % 200 + 30,
+                                               (index * 13) % 200 + 30, (cell * 29) % 200 + 30)
+    return frame
+
+
+def read_pattern(frame: np.ndarray) -> int:
+    """The index encoded in a decoded ``[H, W, 3]`` pattern frame (any size >= the grid)."""
+    height, width = frame.shape[:2]
+    cols = width // BLOCK
+    index = 0
+    for cell in range(BITS):
+        y, x = (cell // cols) * BLOCK, (cell % cols) * BLOCK
+        centre = frame[y + 4:y + BLOCK - 4, x + 4:x + BLOCK - 4].astype(np.float64)
+        if centre.mean() > 127:
+            index |= 1 << cell
+    return index
+
+
+def write_pattern_video(path: Union[str, "os.PathLike[str]"], num_frames: int, fps: Rate,
+                        codec: Optional[str] = None, size: Tuple[int, int] = DEFAULT_SIZE,
+                        gop: int = 12, faststart: bool = False) -> str:
+    """Write ``num_frames`` pattern frames at ``fps`` to an mp4 (B-frames on, keyframe every
+    ``gop`` frames; ``faststart`` puts the index (moov) before the data)."""
+    codec = codec or default_codec()
+    path = os.fspath(path)
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(path, "w", options=options) as container:
+        stream = container.add_stream(codec, rate=Fraction(fps))
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            stream.options = {"crf": "12", "preset": "veryfast", "g": str(gop), "bf": "2"}
+        else:
+            stream.options = {"qscale": "2", "g": str(gop), "bf": "2"}
+        for index in range(num_frames):
+            frame = av.VideoFrame.from_ndarray(pattern_frame(index, size), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def truncate_file(source: str, target: str, fraction: float = 0.5) -> str:
+    """Copy the first ``fraction`` of ``source``'s bytes to ``target``."""
+    with open(source, "rb") as handle:
+        data = handle.read()
+    with open(target, "wb") as handle:
+        handle.write(data[:int(len(data) * fraction)])
+    return target
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB of two uint8 images (inf when identical)."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
