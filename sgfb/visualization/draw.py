@@ -41,12 +41,16 @@ def relation_labels(graph: SceneGraph, pair: int, threshold: float) -> List[str]
 
 
 def draw_scene_graph(image: np.ndarray, graph: SceneGraph, threshold: float = 0.5,
-                     font_scale: Optional[float] = None) -> np.ndarray:
+                     font_scale: Optional[float] = None, zoom: float = 1.0) -> np.ndarray:
     """A copy of ``image`` with the graph's boxes, class names and, next to each object,
     the person's relationships to it. Nodes without a known box are listed in the corner.
+    ``zoom`` > 1 enlarges the frame first, so labels stay legible on small frames.
     """
     out = np.ascontiguousarray(image.copy())
-    scale = font_scale or max(0.3, min(out.shape[:2]) / 600)
+    if zoom != 1.0:
+        out = cv2.resize(out, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
+    scale = font_scale or max(0.35, min(out.shape[:2]) / 900)
+    line_h = cv2.getTextSize("Ag", _FONT, scale, 1)[0][1] + 5
     pair_of = {int(o): p for p, o in enumerate(graph.pair_objects)}
     unboxed = []
     for node in range(graph.num_nodes):
@@ -59,15 +63,14 @@ def draw_scene_graph(image: np.ndarray, graph: SceneGraph, threshold: float = 0.
         if box is None or not np.all(np.isfinite(box)):
             unboxed.append(name + (": " + ", ".join(rels) if rels else ""))
             continue
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = (int(round(v * zoom)) for v in box)
         colour = class_colour(label)
         cv2.rectangle(out, (x0, y0), (x1, y1), colour, 1 if label == PERSON else 2)
         _text(out, name, (x0 + 1, y0 - 2), colour, scale)
-        line_h = int(22 * scale) + 2
         for i, rel in enumerate(rels):
-            _text(out, rel, (x0 + 1, y1 + line_h * (i + 1) - 4), colour, scale * 0.9)
+            _text(out, rel, (x0 + 1, y1 + line_h * (i + 1)), colour, scale * 0.9)
     for i, line in enumerate(unboxed):
-        _text(out, line, (2, int(22 * scale) * (i + 1) + 2), (255, 255, 0), scale * 0.9)
+        _text(out, line, (2, line_h * (i + 1)), (255, 255, 0), scale * 0.9)
     return out
 
 

@@ -1,0 +1,1 @@
+"""Compositions of stages: dataset-level jobs and the end-to-end demo."""
