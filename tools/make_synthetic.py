@@ -2,7 +2,7 @@
 """Generate a synthetic Action Genome / Charades dataset in the real download layout.
 
     python tools/make_synthetic.py --out DIR --videos N --seed S \
-        [--size WxH] [--seconds S] [--workers N]
+        [--size WxH] [--seconds S] [--workers N] [--annotations-only]
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
 classes, fps table); see :mod:`sgfb.data.synthetic`. Prints a summary.
@@ -33,10 +33,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--size", type=parse_size, default=(320, 240), help="WxH, default 320x240")
     parser.add_argument("--seconds", type=float, default=10.0, help="video length, default 10")
     parser.add_argument("--workers", type=int, default=None, help="processes, default: CPU cores")
+    parser.add_argument("--annotations-only", action="store_true",
+                        help="write the annotation files only, no videos (fast; for graph studies)")
     args = parser.parse_args(argv)
     try:
         summary = make_synthetic(args.out, args.videos, args.seed, size=args.size,
-                                 seconds=args.seconds, workers=args.workers)
+                                 seconds=args.seconds, workers=args.workers,
+                                 render=not args.annotations_only)
     except ValueError as exc:
         parser.error(str(exc))
     print(summary)

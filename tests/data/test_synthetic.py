@@ -302,6 +302,18 @@ def test_annotation_only_run_equals_the_written_one(annotations):
             assert np.array_equal(p[field], again_persons[key][field]), (key, field)
 
 
+def test_annotations_only_writes_the_same_files_without_videos(tmp_path, dataset):
+    out = tmp_path / "graphs_only"
+    summary = make_synthetic(str(out), VIDEOS, SEED, size=SIZE, seconds=SECONDS, render=False)
+    assert not list((out / "videos").glob("*.mp4")) and summary.codec.startswith("none")
+    for name in ("object_bbox_and_relationship.pkl", "person_bbox.pkl", "frame_list.txt"):
+        assert (out / "annotations" / name).read_bytes() == \
+            (dataset[0] / "annotations" / name).read_bytes(), name
+    for name in ("Charades_v1_train.csv", "Charades_v1_test.csv", "video_fps.json"):
+        assert (out / "charades" / name).read_bytes() == \
+            (dataset[0] / "charades" / name).read_bytes(), name
+
+
 # ---------------------------------------------------------------------------- geometry
 def test_geometry_follows_the_relationships():
     """In the written boxes and keypoints: held objects are in a hand, seats under the hips,
