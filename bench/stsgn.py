@@ -79,8 +79,12 @@ def dense_flops_per_epoch(model: STSGN, frames: FrameGraphs, samples) -> float:
     if cfg.name.startswith("relmat"):
         flops += n_frames * (frames.relationship_matrices().shape[1] * d + d * d) * 2
     else:
+        if not cfg.name.startswith("gine"):
+            raise ValueError("FLOPs are counted for GINE and RelMat models only")
         flops += n_edges * n_rel * d * 2                       # edge encoder
-        flops += cfg.num_layers * n_nodes * d * d * 2          # GINE h_theta on every node
+        flops += (cfg.num_layers - 1) * n_nodes * d * d * 2    # GINE h_theta, inner layers
+        last = n_frames if cfg.name.split("-")[1] == "person" else n_nodes
+        flops += last * d * d * 2                              # last layer (person only)
     reducer = cfg.name.split("-")[-1]
     if reducer in ("gru", "bigru"):
         h = cfg.hidden // 2 if reducer == "bigru" else cfg.hidden
