@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sgfb.engine.config import apply_overrides
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, load_graph_data
@@ -56,4 +57,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        sys.exit(f"{Path(__file__).name}: error: {message}")

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -56,6 +57,7 @@ def build_config(args) -> ExperimentConfig:
 def main(argv=None) -> int:
     args = parse_args(argv)
     config = build_config(args)
+    config.model.parts()  # an unknown model name fails here, before any data is read
     os.makedirs(args.out, exist_ok=True)
     resolved = yaml.safe_dump(dataclasses.asdict(config), sort_keys=False)
     print(resolved)
@@ -74,4 +76,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        sys.exit(f"{Path(__file__).name}: error: {message}")

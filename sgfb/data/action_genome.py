@@ -193,8 +193,9 @@ class ActionGenome:
         name = video if video.endswith(".mp4") else video + ".mp4"
         if name not in self._fps_cache:
             if self._fps_lookup is None:
-                raise KeyError(f"no frame rate known for {name}: pass fps= (an fps table JSON, "
-                               "a mapping or a videos directory) to ActionGenome.load")
+                raise KeyError(f"no frame rate known for {name}: give the native frame rates "
+                               "(an fps table JSON such as video_fps.json, or the videos "
+                               "directory): --fps-table in the tools, fps= in ActionGenome.load")
             self._fps_cache[name] = float(self._fps_lookup(name))
         return self._fps_cache[name]
 
