@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from sgfb.data.action_genome import fps_lookup
 from sgfb.stsgn.experiment import evaluate_csv, load_charades
+from sgfb.engine.cli import run_cli
 
 
 def main(argv=None) -> int:
@@ -31,8 +30,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        sys.exit(f"{Path(__file__).name}: error: {message}")
+    run_cli(main, __file__)

@@ -8,12 +8,11 @@ and write the result table as markdown in the layout of the paper's Tables 1 and
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from sgfb.engine.config import apply_overrides
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, load_graph_data
 from sgfb.stsgn.grid import grid_markdown, run_grid, run_seeds, seeds_markdown
+from sgfb.engine.cli import run_cli
 
 
 def main(argv=None) -> int:
@@ -57,8 +56,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        sys.exit(f"{Path(__file__).name}: error: {message}")
+    run_cli(main, __file__)

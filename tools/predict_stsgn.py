@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from sgfb.stsgn.experiment import load_graph_data, load_model, predict_to_csv
+from sgfb.engine.cli import run_cli
 
 
 def main(argv=None) -> int:
@@ -38,8 +37,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        sys.exit(f"{Path(__file__).name}: error: {message}")
+    run_cli(main, __file__)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
-from pathlib import Path
 
 import yaml
 
 from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run, write_json
+from sgfb.engine.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -76,8 +75,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        sys.exit(f"{Path(__file__).name}: error: {message}")
+    run_cli(main, __file__)

@@ -24,7 +24,7 @@ from sgfb.structures.graph_file import load_graphs
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig
-from sgfb.stsgn.tasks import SampleSet, build_samples, make_split, select_videos
+from sgfb.stsgn.tasks import build_samples, make_split, select_videos
 from sgfb.stsgn.training import TrainConfig, metrics, predict, train
 
 CHECKPOINT_FORMAT = "sgfb.stsgn/1"
