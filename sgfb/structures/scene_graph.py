@@ -103,7 +103,7 @@ class SceneGraph:
             boxes = np.full((n + 1, 4), np.nan, np.float32)
             if person_box is not None:
                 boxes[0] = person_box
-            for i, box in enumerate(object_boxes or []):
+            for i, box in enumerate(object_boxes if object_boxes is not None else []):
                 if box is not None:
                     boxes[i + 1] = box
         return cls(

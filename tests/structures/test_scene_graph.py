@@ -100,3 +100,10 @@ def test_save_empty_video_and_reject_bad_input(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(ValueError, match="junk.npz"):
         load_graphs(str(tmp_path / "junk.npz"))
+
+
+def test_ground_truth_accepts_numpy_boxes():
+    g = SceneGraph.from_ground_truth(np.array([CUP, CHAIR]), [[HOLDING], [BENEATH]],
+                                     object_boxes=np.array([[0, 0, 1, 1], [2, 2, 3, 3]], float),
+                                     person_box=np.array([0, 0, 5, 5], float))
+    assert g.boxes.tolist() == [[0, 0, 5, 5], [0, 0, 1, 1], [2, 2, 3, 3]]
