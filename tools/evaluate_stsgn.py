@@ -19,9 +19,10 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--predictions", required=True)
     p.add_argument("--charades", nargs="+", required=True)
+    p.add_argument("--classes", default="", help="Charades_v1_classes.txt (sets the class count)")
     p.add_argument("--fps-table", default="", help="needed for frame-level CSVs")
     args = p.parse_args(argv)
-    charades = load_charades(args.charades)
+    charades = load_charades(args.charades, args.classes)
     lookup = fps_lookup(args.fps_table or None)
     result = evaluate_csv(args.predictions, charades,
                           (lambda v: lookup(v if v.endswith(".mp4") else v + ".mp4")) if lookup else None)

@@ -27,12 +27,13 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--charades", nargs="+", required=True, help="Charades CSV(s) with labels")
-    p.add_argument("--classes", default="", help="Charades_v1_classes.txt (names in outputs)")
-    p.add_argument("--fps-table", default="", help="fps table JSON or the videos directory")
-    p.add_argument("--graphs", default="", help="predicted scene graphs dir (default: ground truth)")
-    p.add_argument("--task", choices=("frame", "video", "trimmed"), default="frame")
-    p.add_argument("--window", type=float, default=None, help="T seconds (default 0 / 10)")
-    p.add_argument("--model", default="gine-person-bigru")
+    p.add_argument("--classes", help="Charades_v1_classes.txt (names in outputs)")
+    p.add_argument("--fps-table", help="fps table JSON or the videos directory")
+    p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
+    p.add_argument("--task", choices=("frame", "video", "trimmed"),
+                   help="default: the config's, else frame")
+    p.add_argument("--window", type=float, help="T seconds (default: the config's, else 0 / 10)")
+    p.add_argument("--model", help="default: the config's, else gine-person-bigru")
     p.add_argument("--config", help="YAML file of config values")
     p.add_argument("--out", required=True)
     p.add_argument("--no-progress", action="store_true")
@@ -41,15 +42,22 @@ def parse_args(argv=None):
 
 
 def build_config(args) -> ExperimentConfig:
+    """Defaults, then the YAML file, then the flags that were given, then key=value."""
     config = ExperimentConfig()
-    if args.config:
-        apply_mapping(config, load_yaml(args.config))
+    file_values = load_yaml(args.config) if args.config else {}
+    apply_mapping(config, file_values)
     d = config.data
-    d.annotations, d.charades, d.classes = args.annotations, list(args.charades), args.classes
-    d.fps, d.graphs, d.task = args.fps_table, args.graphs, args.task
-    d.window = args.window if args.window is not None else (10.0 if args.task == "video" else 0.0)
-    config.model.name = args.model
-    config.train.progress = not args.no_progress
+    d.annotations, d.charades = args.annotations, list(args.charades)
+    for flag, field_name in (("classes", "classes"), ("fps_table", "fps"), ("graphs", "graphs"),
+                             ("task", "task"), ("window", "window")):
+        if getattr(args, flag) is not None:
+            setattr(d, field_name, getattr(args, flag))
+    if args.window is None and "window" not in file_values.get("data", {}):
+        d.window = 10.0 if d.task == "video" else 0.0
+    if args.model is not None:
+        config.model.name = args.model
+    if args.no_progress:
+        config.train.progress = False
     return apply_overrides(config, args.overrides)
 
 

@@ -143,7 +143,7 @@ class Charades:
         return iter(self.videos.values())
 
     def __contains__(self, video_id: object) -> bool:
-        return video_id in self.videos
+        return isinstance(video_id, str) and os.path.splitext(video_id)[0] in self.videos
 
     def __getitem__(self, video_id: str) -> CharadesVideo:
         key = os.path.splitext(video_id)[0]

@@ -23,7 +23,9 @@ def _parse(text: str) -> Any:
     return value
 
 
-def _coerce(current: Any, value: Any, key: str) -> Any:
+def _coerce(current: Any, value: Any, key: str, text: str | None = None) -> Any:
+    if isinstance(current, str) and text is not None:
+        return text  # a path or name is taken as written (even "1e5" or "nan")
     if current is None or value is None:
         return value
     if isinstance(current, bool):
@@ -42,7 +44,7 @@ def _coerce(current: Any, value: Any, key: str) -> Any:
     return value
 
 
-def set_field(config: Any, key: str, value: Any) -> None:
+def set_field(config: Any, key: str, value: Any, text: str | None = None) -> None:
     *path, last = key.split(".")
     target = config
     for part in path:
@@ -52,7 +54,7 @@ def set_field(config: Any, key: str, value: Any) -> None:
     names = [f.name for f in dataclasses.fields(target)]
     if last not in names:
         raise KeyError(f"unknown config key {key!r}; valid keys here: {', '.join(names)}")
-    setattr(target, last, _coerce(getattr(target, last), value, key))
+    setattr(target, last, _coerce(getattr(target, last), value, key, text))
 
 
 def apply_overrides(config: Any, overrides: Iterable[str]) -> Any:
@@ -60,7 +62,7 @@ def apply_overrides(config: Any, overrides: Iterable[str]) -> Any:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ValueError(f"override {item!r} is not key=value")
-        set_field(config, key.strip(), _parse(text))
+        set_field(config, key.strip(), _parse(text), text.strip())
     return config
 
 

@@ -30,7 +30,9 @@ class VideoBank:
 
     def __post_init__(self) -> None:
         self.times = np.asarray(self.times, np.float64).reshape(-1)
-        self.features = np.asarray(self.features, np.float32).reshape(self.times.size, -1)
+        features = np.asarray(self.features, np.float32)
+        self.features = (features.reshape(self.times.size, -1) if self.times.size
+                         else features.reshape(0, feature_dim(self.layout)))
         if len(self.frame_keys) != self.times.size:
             raise ValueError(f"{self.video_id}: {len(self.frame_keys)} frame keys for "
                              f"{self.times.size} bank entries")

@@ -13,18 +13,23 @@ from typing import Tuple
 import numpy as np
 
 
+#: Seconds of slack at the window's edges, so frames exactly on an edge are kept despite
+#: floating-point rounding of (n - 1) / fps (the same tolerance as the ST-SGN frame windows).
+EDGE_TOLERANCE = 1e-9
+
+
 def select_window(times: np.ndarray, center: float, width: float) -> np.ndarray:
     """Indices of the entries with ``|t - center| <= width / 2`` (all when width is inf)."""
     times = np.asarray(times, dtype=np.float64)
     if math.isinf(width):
         return np.arange(times.size)
-    lo, hi = center - width / 2, center + width / 2
+    lo, hi = center - width / 2 - EDGE_TOLERANCE, center + width / 2 + EDGE_TOLERANCE
     return np.arange(np.searchsorted(times, lo, "left"), np.searchsorted(times, hi, "right"))
 
 
 def uniform_subsample(indices: np.ndarray, slots: int) -> np.ndarray:
-    """``slots`` entries spread evenly over ``indices`` (first and last kept) when there
-    are more, else all of them."""
+    """``slots`` entries spread evenly over ``indices`` when there are more (the first and,
+    for ``slots`` > 1, the last kept), else all of them."""
     if indices.size <= slots:
         return indices
     picks = np.round(np.linspace(0, indices.size - 1, slots)).astype(np.int64)

@@ -66,8 +66,9 @@ def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = No
             continue
         try:
             times = [ag.frame_time(k) for k in keys]
-        except KeyError as exc:
-            summary.failed[video_id] = str(exc.args[0] if exc.args else exc)
+        except Exception as exc:  # a missing rate or an unreadable video: report, go on
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            summary.failed[video_id] = f"{type(exc).__name__}: {message}"
             continue
         if graphs_dir is None:
             jobs.append((video_id, times, [ag.scene_graph(k) for k in keys], "oracle", None,

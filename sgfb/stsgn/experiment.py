@@ -175,7 +175,8 @@ def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out
 
 def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], float]] = None
                  ) -> Dict[str, float]:
-    """mAP and top-1 (the best class is among the true ones) of a prediction CSV."""
+    """mAP and top-1 (the best class is among the true ones) of a prediction CSV; rows of
+    videos that ``charades`` does not label are skipped and counted."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = next(reader, None)
@@ -183,8 +184,15 @@ def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], fl
             raise ValueError(f"{path}: first column must be frame_key or video_id")
         rows = list(reader)
     level = "frame" if header[0] == "frame_key" else "video"
-    columns = [int(c[1:]) for c in header[1:]]
-    scores = np.zeros((len(rows), charades.num_classes), np.float32)
+    try:
+        columns = [int(c[1:]) for c in header[1:]]
+    except ValueError:
+        raise ValueError(f"{path}: class columns must be named c000, c001, ...") from None
+    labelled = [r[0].split("/")[0] in charades for r in rows]
+    unknown = labelled.count(False)
+    rows = [r for r, ok in zip(rows, labelled) if ok]
+    width = max([charades.num_classes] + [c + 1 for c in columns])
+    scores = np.zeros((len(rows), width), np.float32)
     labels = np.zeros_like(scores)
     for i, row in enumerate(rows):
         scores[i, columns] = [float(v) for v in row[1:]]
@@ -200,7 +208,7 @@ def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], fl
     top1 = float(labels[np.arange(len(rows)), scores.argmax(1)][has_label].mean()) \
         if has_label.any() else math.nan
     return {"level": level, "samples": len(rows), "mAP": mean_average_precision(scores, labels),
-            "top1": top1}
+            "top1": top1, "skipped_unlabelled": unknown}
 
 
 def write_json(path: str, data) -> None:

@@ -69,8 +69,8 @@ class FrameGraphs:
     def from_scene_graphs(cls, graphs: Sequence[SceneGraph],
                           relationships: Sequence[int] = PAPER_RELATIONSHIPS) -> "FrameGraphs":
         """Flatten ``graphs``. Objects without a pair (no relationship annotated or predicted)
-        are still nodes with an all-zero edge. A graph without a person gets a person node
-        (the sink every graph needs) and edges weighted by the object scores alone."""
+        are still nodes with an all-zero edge. A graph without a person (nothing detected as a
+        person) gets a person node, the sink every graph needs, and all-zero edges."""
         rel = np.asarray(relationships, dtype=np.int64)
         types, vectors, counts, keys = [], [], [], []
         for i, g in enumerate(graphs):
@@ -80,7 +80,7 @@ class FrameGraphs:
                 row_of = {n: j + 1 for j, n in enumerate(objects)}
                 rows = np.array([row_of[int(o)] for o in g.pair_objects])
                 weight = g.scores[g.pair_objects][:, None]
-                edge[rows] = np.maximum(edge[rows], g.relations[:, rel] * weight)
+                np.maximum.at(edge, rows, g.relations[:, rel] * weight)
             types.append(np.concatenate([[PERSON], g.labels[objects]]).astype(np.int64))
             vectors.append(edge)
             counts.append(len(objects) + 1)

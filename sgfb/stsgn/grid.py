@@ -36,7 +36,7 @@ def run_grid(base: ExperimentConfig, windows: Sequence[float], data: GraphData,
 
 
 def grid_markdown(results: Dict[Tuple[str, str, float], float], windows: Sequence[float],
-                  metric: str) -> str:
+                  metric: str, split: str = "test") -> str:
     """Rows as the paper's tables; the best cell of each column in bold."""
     cols = [(name, red, w) for name, red in REDUCER_COLUMNS for w in windows]
     head = ["Model + Readout"] + [name if len(windows) == 1 else f"{name} T={w:g}"
@@ -49,7 +49,7 @@ def grid_markdown(results: Dict[Tuple[str, str, float], float], windows: Sequenc
             v = results[(prefix, red, w)]
             cells.append(f"**{v:.3f}**" if v == best[(red, w)] else f"{v:.3f}")
         lines.append(f"| {label} | {' | '.join(cells)} |")
-    return "\n".join(lines) + f"\n\n({metric} on the test split.)\n"
+    return "\n".join(lines) + f"\n\n({metric} on the {split} split.)\n"
 
 
 def run_seeds(base: ExperimentConfig, models: Sequence[str], seeds: Sequence[int],

@@ -186,10 +186,13 @@ def make_split(ag: ActionGenome, seed: int, val_fraction: float = 0.15,
     """The documented train / val / test split by video.
 
     When the annotations carry AG's own split (frames whose ``metadata.set`` is ``test``),
-    the test videos are AG's test set and ``val_fraction`` of the train videos (seeded) form
-    the validation set. Otherwise every video is split at random (seeded) into
+    the test videos are AG's test set and ``val_fraction / (1 - test_fraction)`` of the train
+    videos (seeded; 17.6 % by default) form the validation set. Otherwise every video is split at random (seeded) into
     1 - val - test / val / test.
     """
+    if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
+        raise ValueError(f"val_fraction {val_fraction} and test_fraction {test_fraction} must be "
+                         "in [0, 1) and leave videos for training")
     test_videos = sorted({f.video_id for f in ag if f.split == "test"})
     if test_videos:
         train_videos = sorted(set(ag.videos) - set(test_videos))

@@ -85,3 +85,13 @@ def test_cli_on_synthetic_annotations(tmp_path):
     failing = cmd[:-3] + ["--graphs", str(tmp_path / "nothing"), "--out", str(tmp_path / "c"),
                           "--no-progress"]
     assert subprocess.run(failing, capture_output=True, text=True).returncode == 1
+
+
+def test_empty_bank_and_unreadable_rate_source(tmp_path):
+    empty = VideoBank("E", [], np.zeros((0,)), [])
+    save_bank(str(tmp_path / "E.npz"), empty)
+    assert load_bank(str(tmp_path / "E.npz")).features.shape == (0, 875)
+    (tmp_path / "no_videos_here").mkdir()  # rates read from videos that are not there
+    ag = ActionGenome(_ag().frames.values(), fps=str(tmp_path / "no_videos_here"))
+    summary = extract_banks(ag, str(tmp_path / "banks"), progress=False)
+    assert sorted(summary.failed) == ["AAAAA", "BBBBB"] and "AAAAA.mp4" in summary.failed["AAAAA"]

@@ -114,3 +114,11 @@ def test_bank_only_classifier():
     model = BankOnlyClassifier(875, 157)
     out = model(torch.rand(2, 10, 875), torch.ones(2, 10, dtype=torch.bool))
     assert out.shape == (2, 157)
+
+
+def test_frames_exactly_on_the_window_edge_are_kept():
+    fps = 30.0
+    times = (np.arange(1, 40) - 1) / fps
+    center = times[14]
+    inside = select_window(times, center, 0.2)
+    assert times[inside].min() == pytest.approx(center - 0.1) and inside.size == 7

@@ -36,3 +36,25 @@ def test_missing_predicted_frames_are_named(annotations, tmp_path):
     (tmp_path / "graphs").mkdir()
     with pytest.raises(KeyError, match="no predicted graph for"):
         load_graph_data(str(annotations), graphs_dir=str(tmp_path / "graphs"))
+
+
+def test_evaluate_csv_wider_columns_and_unlabelled_videos(tmp_path):
+    from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
+    from sgfb.stsgn.experiment import evaluate_csv
+    charades = Charades([CharadesVideo("AAAAA", 5.0, [ActionInstance(1, 0.0, 5.0)]),
+                         CharadesVideo("BBBBB", 5.0, [ActionInstance(0, 0.0, 5.0)])])
+    path = tmp_path / "scores.csv"
+    path.write_text("video_id,c000,c001,c002\nAAAAA,0.1,0.9,0.5\nBBBBB,0.8,0.2,0.1\n"
+                    "ZZZZZ,0.5,0.5,0.5\n")
+    result = evaluate_csv(str(path), charades)
+    assert result["samples"] == 2 and result["skipped_unlabelled"] == 1
+    assert result["mAP"] == 1.0 and result["top1"] == 1.0
+
+
+def test_repeated_pairs_keep_the_largest_score():
+    from sgfb.stsgn.graphs import FrameGraphs
+    rel = np.zeros((2, 26), np.float32)
+    rel[0, 0], rel[1, 1] = 0.9, 0.8
+    g = SceneGraph.from_predictions(np.zeros((2, 4)), [0, 10], [1.0, 1.0], [1, 1], rel, 0)
+    edge = FrameGraphs.from_scene_graphs([g], relationships=[0, 1]).edge_vector
+    assert edge[1].tolist() == pytest.approx([0.9, 0.8])

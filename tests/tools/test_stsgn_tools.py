@@ -73,3 +73,23 @@ def test_bad_model_name_is_a_clear_error(world, tmp_path):
                            "--model", "gine-sum-gru", "--out", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "unknown model 'gine-sum-gru'" in proc.stderr
+
+
+def test_config_file_values_survive_unset_flags(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("train_stsgn", ROOT / "tools" / "train_stsgn.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model:\n  name: relmat-max\ndata:\n  window: 5\n  fps: /x/fps.json\n  task: video\n")
+    config = module.build_config(module.parse_args(
+        ["--annotations", "a", "--charades", "c.csv", "--out", "o", "--config", str(cfg)]))
+    assert (config.model.name, config.data.window, config.data.fps, config.data.task) == \
+        ("relmat-max", 5.0, "/x/fps.json", "video")
+    config = module.build_config(module.parse_args(
+        ["--annotations", "a", "--charades", "c.csv", "--out", "o", "--config", str(cfg),
+         "--model", "gine-mean-gru", "--window", "2", "data.graphs=1e5"]))
+    assert (config.model.name, config.data.window, config.data.graphs) == ("gine-mean-gru", 2.0, "1e5")
+    config = module.build_config(module.parse_args(
+        ["--annotations", "a", "--charades", "c.csv", "--out", "o", "--task", "video"]))
+    assert config.data.window == 10.0 and config.data.task == "video"
