@@ -44,6 +44,7 @@ PNG_PARAMS: List[int] = [cv2.IMWRITE_PNG_COMPRESSION, 1,
 if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV >= 4.11
     PNG_PARAMS += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
 
+
 class FrameRangeError(ValueError):
     """Annotated frame numbers lie beyond the end of the video; names video and frames."""
 

@@ -1,1 +1,2 @@
-"""Training loop, distributed set-up, checkpoints and logging."""
+"""Checkpoints, configs and command-line plumbing (the training loop and distributed
+set-up arrive with stage 1)."""

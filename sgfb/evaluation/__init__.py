@@ -1,1 +1,1 @@
-"""Scene-graph recall, mAP, top-1 and few-shot splits."""
+"""Metrics: Charades-protocol mAP (mean_ap) and scene-graph recall@K (sg_recall)."""

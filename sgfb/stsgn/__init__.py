@@ -1,1 +1,3 @@
-"""ST-SGN graph encoders, readouts, temporal reducers and the RelMat baseline. Implemented under issue #4."""
+"""ST-SGN (graph networks over scene-graph sequences) and the RelMat baseline; see
+docs/stsgn.md. Models: sgfb.stsgn.model; tasks: sgfb.stsgn.tasks; runs from files:
+sgfb.stsgn.experiment."""
