@@ -29,7 +29,7 @@ sys.path.insert(0, ROOT)
 from sgfb.data.action_genome import ActionGenome  # noqa: E402
 from sgfb.stsgn.graphs import FrameGraphs  # noqa: E402
 from sgfb.stsgn.model import STSGN, ModelConfig  # noqa: E402
-from sgfb.stsgn.tasks import _Builder  # noqa: E402
+from sgfb.stsgn.tasks import SampleBuilder  # noqa: E402
 from sgfb.stsgn.training import loss_of, sample_logits  # noqa: E402
 
 REAL_SUBSET = os.path.join(ROOT, "..", "shared", "data", "ag_real_subset",
@@ -54,7 +54,7 @@ def ag_sized_set(num_videos: int, num_frames: int, window: float, seed: int):
     # frames per video: a random partition of num_frames, each video at least 1
     cuts = np.sort(rng.choice(np.arange(1, num_frames), num_videos - 1, replace=False))
     counts = np.diff(np.concatenate([[0], cuts, [num_frames]]))
-    builder = _Builder(multi_label=True, num_classes=157)
+    builder = SampleBuilder(multi_label=True, num_classes=157)
     start = 0
     for v, n in enumerate(counts):
         times = np.sort(rng.uniform(0, 30, n))

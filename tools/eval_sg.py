@@ -14,12 +14,11 @@ compared.
 from __future__ import annotations
 
 import argparse
-import json
 
+from sgfb.atomic_io import write_json
 from sgfb.engine.cli import run_cli
 from sgfb.evaluation.sg_recall import CONSTRAINTS, DEFAULT_KS
 from sgfb.pipelines.evaluate_graphs import MODES, evaluate_graph_dir
-from sgfb.stsgn.experiment import write_json
 
 
 def main(argv=None) -> int:

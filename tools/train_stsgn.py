@@ -18,7 +18,8 @@ import os
 import yaml
 
 from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
-from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run, write_json
+from sgfb.atomic_io import write_json
+from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run
 from sgfb.engine.cli import run_cli
 
 

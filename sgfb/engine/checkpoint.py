@@ -8,27 +8,17 @@ save never leaves a truncated file under the final name, and it is read with
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Dict
 
 import torch
 
+from sgfb.atomic_io import atomic_write
+
 
 def save_checkpoint(path: str, state: Dict[str, Any]) -> None:
     """Atomically write ``state`` (tensors, numbers, strings, lists, dicts) to ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pt")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "wb", fsync=True) as f:
+        torch.save(state, f)
 
 
 def load_checkpoint(path: str, map_location: Any = "cpu") -> Dict[str, Any]:

@@ -7,13 +7,13 @@ with ``allow_pickle=False``, written atomically.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from typing import List, Sequence
 
 import numpy as np
 
+from sgfb.atomic_io import atomic_write
 from sgfb.feature_bank.confidence import feature_dim, frame_features
 from sgfb.structures.scene_graph import SceneGraph
 
@@ -57,20 +57,11 @@ def bank_from_graphs(video_id: str, times: Sequence[float], graphs: Sequence[Sce
 
 
 def save_bank(path: str, bank: VideoBank) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, format=np.array(BANK_FORMAT), video_id=np.array(bank.video_id),
-                     times=bank.times, features=bank.features,
-                     frame_keys=np.array(bank.frame_keys, dtype=np.str_),
-                     layout=np.array(bank.layout))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, format=np.array(BANK_FORMAT), video_id=np.array(bank.video_id),
+                 times=bank.times, features=bank.features,
+                 frame_keys=np.array(bank.frame_keys, dtype=np.str_),
+                 layout=np.array(bank.layout))
 
 
 def load_bank(path: str) -> VideoBank:

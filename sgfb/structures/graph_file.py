@@ -14,13 +14,12 @@ half-written file under the final name.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from typing import Dict, Iterable, Mapping
 
 import numpy as np
 
+from sgfb.atomic_io import atomic_write
 from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
 
 FORMAT_VERSION = 1
@@ -59,17 +58,8 @@ def save_graphs(path: str, graphs: Iterable[SceneGraph] | Mapping[str, SceneGrap
         pair_objects=cat([g.pair_objects for g in items], (), np.int64),
         relations=cat([g.relations for g in items], (NUM_RELATIONSHIPS,), np.float32),
     )
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez_compressed(f, **arrays)
 
 
 def load_graphs(path: str) -> Dict[str, SceneGraph]:

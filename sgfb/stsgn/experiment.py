@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import glob
-import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -16,6 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
+from sgfb.atomic_io import atomic_write
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
@@ -161,15 +160,11 @@ def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out
                             num_classes=model.config.num_classes)
     scores, _ = predict(model, data.graphs, samples)
     header = ["frame_key" if level == "frame" else "video_id"] + class_columns(scores.shape[1])
-    directory = os.path.dirname(os.path.abspath(out))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".csv")
-    with os.fdopen(fd, "w", newline="") as f:
+    with atomic_write(out, "w") as f:
         writer = csv.writer(f)
         writer.writerow(header)
         for sample_id, row in zip(samples.ids, scores):
             writer.writerow([sample_id] + [f"{v:.6f}" for v in row])
-    os.replace(tmp, out)
     return len(samples)
 
 
@@ -209,12 +204,3 @@ def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], fl
         if has_label.any() else math.nan
     return {"level": level, "samples": len(rows), "mAP": mean_average_precision(scores, labels),
             "top1": top1, "skipped_unlabelled": unknown}
-
-
-def write_json(path: str, data) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)

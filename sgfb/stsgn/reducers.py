@@ -10,12 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sgfb.stsgn.graphs import segment_ids
+
 REDUCERS = ("max", "mean", "gru", "bigru")
-
-
-def sequence_ids(lengths: torch.Tensor) -> torch.Tensor:
-    """``[2, 1]`` -> ``[0, 0, 1]``: the sequence of each row of ``x``."""
-    return torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
 
 
 class PoolReducer(nn.Module):
@@ -30,7 +27,7 @@ class PoolReducer(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         lengths = lengths.to(x.device)
-        index = sequence_ids(lengths)[:, None].expand_as(x)
+        index = segment_ids(lengths)[:, None].expand_as(x)
         pooled = x.new_zeros(lengths.numel(), x.shape[1])
         pooled = pooled.scatter_reduce(0, index, x, reduce="amax" if self.mode == "max" else "mean",
                                        include_self=False)

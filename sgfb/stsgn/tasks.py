@@ -25,7 +25,7 @@ import torch
 
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
-from sgfb.stsgn.graphs import ranges
+from sgfb.stsgn.graphs import ranges, segment_ids
 
 TASKS = ("frame", "video", "trimmed")
 
@@ -66,7 +66,7 @@ class SampleSet:
         frame_start = self.frame_offsets[seqs]
         lengths = self.frame_offsets[seqs + 1] - frame_start
         frames = self.frames[ranges(frame_start, lengths)]
-        sample_of_sequence = torch.repeat_interleave(torch.arange(indices.numel()), seq_count)
+        sample_of_sequence = segment_ids(seq_count)
         return frames, lengths, sample_of_sequence, self.targets[indices]
 
 
@@ -75,7 +75,10 @@ def _offsets(counts) -> torch.Tensor:
     return torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
 
 
-class _Builder:
+class SampleBuilder:
+    """Collects samples one by one (id, video, sequences of frame rows, target) and packs
+    them into a :class:`SampleSet`; empty sequences are dropped, empty samples skipped."""
+
     def __init__(self, multi_label: bool, num_classes: int) -> None:
         self.ids: List[str] = []
         self.videos: List[str] = []
@@ -141,7 +144,7 @@ def build_samples(task: str, ag: ActionGenome, charades: Optional[Charades],
                          f"got {window}")
     if charades is None and (task == "trimmed" or num_classes is None):
         raise ValueError("unlabelled samples need num_classes and a frame or video task")
-    builder = _Builder(multi_label=task != "trimmed",
+    builder = SampleBuilder(multi_label=task != "trimmed",
                        num_classes=charades.num_classes if charades else num_classes)
     for video, (rows, times) in _video_times(ag, frame_index).items():
         if charades is not None and video not in charades:
