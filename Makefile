@@ -32,6 +32,8 @@ demo: setup
 
 bench: setup sysdeps
 	$(PY) bench/dump_frames.py
+	$(PY) bench/stsgn.py
+	$(PY) bench/sg_recall.py
 
 clean:
 	rm -rf demo_output .pytest_cache
