@@ -25,6 +25,7 @@ setup(
         "decord>=0.6; platform_machine=='x86_64'",
         "pytorchvideo>=0.1.5",
         "tqdm>=4.60",
+        "tensorboard>=2.12",
         "pyyaml>=6",
         "omegaconf>=2.3",
         "matplotlib>=3.7",

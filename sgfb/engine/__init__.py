@@ -1,2 +1,2 @@
-"""Checkpoints, configs and command-line plumbing (the training loop and distributed
-set-up arrive with stage 1)."""
+"""Training machinery shared by the stages: configs, solver, resumable sampler, the
+DDP-aware training loop with exact resume, checkpoints and command-line plumbing."""
