@@ -1,0 +1,175 @@
+"""CharadesClips on a tiny synthetic Charades world (2 videos of 3 s, 320x240, 30 fps)."""
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from sgfb.data.charades import Charades
+from sgfb.data.clip_dataset import CharadesClips, collate_clips
+from sgfb.data.clip_transforms import test_transform as make_test_transform, train_transform
+from sgfb.data.clips import clip_labels, clip_span_seconds, random_clip, \
+    test_clips as make_test_clips
+from sgfb.data.synthetic import make_synthetic
+from sgfb.data.video import VideoDecodeError, open_video
+from sgfb.feature_bank.window import query_window
+
+SMALL = dict(num_frames=4, stride=8, crop=32, scale_range=(36, 44))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clips") / "syn"
+    make_synthetic(str(out), videos=2, seed=0, seconds=3, workers=1)
+    cha = out / "charades"
+    charades = Charades.load([str(cha / "Charades_v1_train.csv"),
+                              str(cha / "Charades_v1_test.csv")],
+                             str(cha / "Charades_v1_classes.txt"))
+    ids = sorted(charades.videos)
+    return out, charades, ids
+
+
+def _dataset(world, **kwargs):
+    out, charades, ids = world
+    args = dict(SMALL, fps=str(out / "charades" / "video_fps.json"))
+    args.update(kwargs)
+    return CharadesClips(str(out / "videos"), charades, ids, **args)
+
+
+def test_train_item_matches_the_pipeline_by_hand(world):
+    out, charades, ids = world
+    ds = _dataset(world, seed=3)
+    assert len(ds) == 2
+    item = ds[1]
+    assert item["frames"].shape == (3, 4, 32, 32) and item["frames"].dtype == torch.float32
+    assert item["video_id"] == ids[1] and item["view"] == -1
+    # the same numbers, computed step by step from the item's generator
+    rng = ds.rng(1)
+    fps = json.loads((out / "charades" / "video_fps.json").read_text())[ids[1] + ".mp4"]
+    with open_video(str(out / "videos" / f"{ids[1]}.mp4")) as reader:
+        indices = random_clip(reader.num_frames, 4, 8, rng)
+        frames = reader.get_frames(indices)
+    assert item["frame_indices"].tolist() == indices.tolist()
+    assert torch.equal(item["frames"], train_transform(frames, rng, crop=32, scale_range=(36, 44)))
+    t0, t1 = clip_span_seconds(indices, fps)
+    assert item["center_time"] == pytest.approx((indices[0] + indices[-1]) / 2 / fps)
+    assert item["labels"].tolist() == clip_labels(charades, ids[1], t0, t1).tolist()
+    assert item["labels"].shape == (charades.num_classes,)
+
+
+def test_epochs_are_reproducible_and_differ(world):
+    ds = _dataset(world, seed=0)
+    first = ds[0]
+    again = _dataset(world, seed=0)[0]          # a resumed run: a new dataset, same epoch
+    assert torch.equal(first["frames"], again["frames"])
+    assert torch.equal(first["frame_indices"], again["frame_indices"])
+    ds.set_epoch(1)
+    other = ds[0]
+    assert not torch.equal(first["frames"], other["frames"])
+    ds.set_epoch(0)
+    assert torch.equal(ds[0]["frames"], first["frames"])
+
+
+def test_train_batch_through_a_dataloader(world):
+    loader = DataLoader(_dataset(world), batch_size=2, collate_fn=collate_clips)
+    batch = next(iter(loader))
+    assert batch["frames"].shape == (2, 3, 4, 32, 32)
+    assert batch["labels"].shape == (2, 18)
+    assert batch["frame_indices"].shape == (2, 4)
+    assert batch["view"].tolist() == [-1, -1]
+    assert batch["center_time"].dtype == torch.float64
+    assert batch["video_id"] == world[2]
+    assert "bank" not in batch
+
+
+def test_test_split_items_are_video_views_with_three_crops(world):
+    out, charades, ids = world
+    ds = _dataset(world, split="test", num_temporal_views=3)
+    assert len(ds) == 6
+    assert [ds.item_video_view(i) for i in range(6)] == [(ids[0], 0), (ids[0], 1), (ids[0], 2),
+                                                         (ids[1], 0), (ids[1], 1), (ids[1], 2)]
+    item = ds[5]
+    assert item["frames"].shape == (3, 3, 4, 32, 32)
+    assert item["view"] == 2 and item["video_id"] == ids[1]
+    with open_video(str(out / "videos" / f"{ids[1]}.mp4")) as reader:
+        expected = make_test_clips(reader.num_frames, 4, 8, 3)[2]
+        frames = reader.get_frames(expected)
+    assert item["frame_indices"].tolist() == expected.tolist()
+    assert torch.equal(item["frames"], make_test_transform(frames, crop=32))
+    batch = collate_clips([ds[0], ds[1]])
+    assert batch["frames"].shape == (2, 3, 3, 4, 32, 32)
+    assert batch["view"].tolist() == [0, 1]
+    assert ds[0]["center_time"] < ds[1]["center_time"] < ds[2]["center_time"]
+
+
+def test_bank_provider_output_is_added(world):
+    times = np.arange(0.0, 3.0, 0.5)
+    features = np.arange(6 * 5, dtype=np.float32).reshape(6, 5)
+    calls = []
+
+    def provider(video_id, centre):
+        calls.append((video_id, centre))
+        return query_window(times, features, centre, 1.0, 4)
+
+    ds = _dataset(world, bank_provider=provider)
+    item = ds[0]
+    assert calls == [(item["video_id"], item["center_time"])]
+    bank, mask = query_window(times, features, item["center_time"], 1.0, 4)
+    assert item["bank"].shape == (4, 5) and item["bank"].dtype == torch.float32
+    assert item["bank_mask"].dtype == torch.bool
+    assert np.array_equal(item["bank"].numpy(), bank)
+    assert np.array_equal(item["bank_mask"].numpy(), mask)
+    batch = collate_clips([ds[0], ds[1]])
+    assert batch["bank"].shape == (2, 4, 5) and batch["bank_mask"].shape == (2, 4)
+
+
+def test_fps_sources(world):
+    out, _, ids = world
+    a, b = _dataset(world, fps=None)[0], _dataset(world)[0]
+    assert a["center_time"] == pytest.approx(b["center_time"])
+    halved = _dataset(world, fps={ids[0]: 15.0})[0]      # a mapping, keyed without extension
+    assert halved["center_time"] == pytest.approx(2 * b["center_time"])
+    with pytest.raises(KeyError, match=f"{ids[0]}.mp4"):
+        _dataset(world, fps={"other.mp4": 30.0})[0]
+
+
+def test_dataset_pickles_for_worker_processes(world):
+    ds = _dataset(world, seed=5)
+    ds.set_epoch(2)
+    copy = pickle.loads(pickle.dumps(ds))
+    assert copy.epoch == 2 and torch.equal(copy[1]["frames"], ds[1]["frames"])
+
+
+def test_unreadable_videos_are_named(world, tmp_path):
+    out, charades, ids = world
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(out / "videos" / f"{ids[0]}.mp4", videos / f"{ids[0]}.mp4")
+    corrupt = videos / f"{ids[1]}.mp4"
+    corrupt.write_bytes(b"\x00\x01 this is not a video " * 50)
+    ds = CharadesClips(str(videos), charades, ids + [ids[0]], **SMALL)
+    assert ds[0]["frames"].shape == (3, 4, 32, 32)
+    with pytest.raises(VideoDecodeError, match=str(corrupt)):
+        ds[1]
+    bad = ds.check_videos()
+    assert [(b.video_id, b.path) for b in bad] == [(ids[1], str(corrupt))]
+    corrupt.unlink()
+    with pytest.raises(VideoDecodeError, match="does not exist") as err:
+        ds[1]
+    assert str(corrupt) in str(err.value)
+    assert [b.video_id for b in ds.check_videos(decode=True)] == [ids[1]]
+
+
+def test_bad_arguments(world):
+    out, charades, ids = world
+    with pytest.raises(ValueError, match="split"):
+        _dataset(world, split="val")
+    with pytest.raises(KeyError, match="NOPE1"):
+        CharadesClips(str(out / "videos"), charades, ["NOPE1"])
+    with pytest.raises(IndexError):
+        _dataset(world)[2]
