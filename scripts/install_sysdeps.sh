@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the tests use as references (ffmpeg) when they are missing.
+# Installs the Debian tools the tests use when they are missing: ffmpeg (reference decoder)
+# and chromium (headless check that the HTML inference report loads without errors).
 # Without root or apt the tests that need them skip with a reason instead.
 set -u
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "sysdeps: ${missing[*]} missing and cannot be installed here (need root + apt-get); dependent tests will skip" >&2

@@ -1,0 +1,284 @@
+"""JSON Schema of one video's inference result file, and a small validator for it.
+
+:data:`RESULT_SCHEMA` (JSON Schema draft 2020-12) describes what
+:meth:`sgfb.inference.result.VideoResult.to_json_dict` writes. :func:`validate_result`
+checks a parsed JSON object against it with a self-contained validator that implements
+only the keywords the schema uses (listed in :data:`SUPPORTED_KEYWORDS`); the schema is
+checked to use nothing else, so the validator never silently ignores a rule.
+
+Beyond JSON Schema, numbers must be finite: JSON has no NaN/Infinity, and Python's
+``json`` module would otherwise write them as the non-standard tokens ``NaN``/``Infinity``.
+Cross-field rules the schema cannot express (node and pair indices inside range, timeline
+shapes) are checked by :func:`validate_result` too and reported the same way.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Mapping
+
+RESULT_FORMAT = "sgfb.video_result"
+RESULT_VERSION = 1
+
+#: JSON Schema keywords understood by :func:`validate_instance`.
+SUPPORTED_KEYWORDS = frozenset({
+    "$schema", "$id", "$defs", "$ref", "title", "description",
+    "type", "required", "properties", "additionalProperties", "items",
+    "enum", "minimum", "maximum", "minItems", "maxItems",
+})
+
+_NUMBER: Dict[str, Any] = {"type": "number"}
+_UNIT: Dict[str, Any] = {"type": "number", "minimum": 0}
+_INDEX: Dict[str, Any] = {"type": "integer", "minimum": 0}
+_NAME: Dict[str, Any] = {"type": "string"}
+
+
+def _obj(properties: Dict[str, Any], description: str = "",
+         optional: tuple = ()) -> Dict[str, Any]:
+    """A closed object schema: every property required unless listed in ``optional``."""
+    schema: Dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": [k for k in properties if k not in optional],
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _list(items: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+RESULT_SCHEMA: Dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://sgfb.invalid/schemas/video_result-1.json",
+    "title": "sgfb video inference result",
+    "description": (
+        "One video's predictions: per sampled frame a person-object scene graph, the "
+        "ranked actions of the whole video and the top actions' scores over time. Frame "
+        "indices are 0-based display indices at the native rate; time_s = index / fps."),
+    "$defs": {
+        "node": _obj({
+            "id": _INDEX,
+            "label": _INDEX,
+            "name": _NAME,
+            "score": _UNIT,
+            "box": {"type": ["array", "null"], "items": _NUMBER, "minItems": 4, "maxItems": 4,
+                    "description": "xyxy pixels of the frame the graph was predicted on; "
+                                   "null when unknown"},
+        }),
+        "relationship": _obj({
+            "pair": _INDEX,
+            "subject": _INDEX,
+            "object": _INDEX,
+            "predicate": _INDEX,
+            "name": _NAME,
+            "group": {"enum": ["attention", "spatial", "contacting"]},
+            "score": _UNIT,
+        }, "attention and contacting point person -> object, spatial object -> person"),
+        "frame": _obj({
+            "frame_index": _INDEX,
+            "time_s": {"type": "number", "minimum": 0},
+            "frame_key": {"type": ["string", "null"]},
+            "image_size": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1},
+                           "minItems": 2, "maxItems": 2,
+                           "description": "(width, height) the boxes refer to"},
+            "has_boxes": {"type": "boolean"},
+            "person": {"type": ["integer", "null"], "minimum": 0},
+            "nodes": _list({"$ref": "#/$defs/node"}),
+            "pairs": _list(_INDEX, description="object node of each person-object pair"),
+            "relationships": _list({"$ref": "#/$defs/relationship"}),
+        }),
+        "action": _obj({"class_index": _INDEX, "name": _NAME, "score": _NUMBER}),
+        "timeline": _obj({
+            "times_s": _list(_NUMBER),
+            "class_indices": _list(_INDEX),
+            "scores": _list(_list(_NUMBER), description="[T][K]"),
+        }),
+    },
+    **_obj({
+        "format": {"enum": [RESULT_FORMAT]},
+        "version": {"enum": [RESULT_VERSION]},
+        "video_id": _NAME,
+        "path": _NAME,
+        "duration_s": {"type": "number", "minimum": 0},
+        "fps": {"type": "number", "minimum": 0},
+        "num_frames": _INDEX,
+        "relationship_threshold": _UNIT,
+        "class_names": _list(_NAME),
+        "object_names": _list(_NAME),
+        "relationship_names": _list(_NAME),
+        "actions": _list({"$ref": "#/$defs/action"}),
+        "timeline": {"$ref": "#/$defs/timeline"},
+        "sampled_frames": _list({"$ref": "#/$defs/frame"}),
+        "errors": _list(_NAME),
+    }),
+}
+
+
+# ----------------------------------------------------------------------------- validator
+def _type_ok(value: Any, name: str) -> bool:
+    if name == "null":
+        return value is None
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name == "string":
+        return isinstance(value, str)
+    if name == "array":
+        return isinstance(value, (list, tuple))
+    if name == "object":
+        return isinstance(value, Mapping)
+    raise ValueError(f"unsupported JSON Schema type {name!r}")
+
+
+def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $ref ('#/...') is supported, got {ref!r}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def check_schema_keywords(schema: Mapping[str, Any]) -> List[str]:
+    """Keywords used anywhere in ``schema`` that :func:`validate_instance` does not know."""
+    unknown: List[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            if key not in SUPPORTED_KEYWORDS:
+                unknown.append(f"{where}/{key}")
+            if key in ("properties", "$defs"):
+                for name, sub in value.items():
+                    walk(sub, f"{where}/{key}/{name}")
+            elif key in ("items", "additionalProperties"):
+                walk(value, f"{where}/{key}")
+
+    walk(schema, "#")
+    return unknown
+
+
+def validate_instance(instance: Any, schema: Mapping[str, Any],
+                      root: Mapping[str, Any] = None, path: str = "$") -> List[str]:
+    """Errors (``"$.a[3].b: message"``) of ``instance`` against ``schema``; empty when valid.
+
+    Implements ``type`` (string or list), ``required``, ``properties``,
+    ``additionalProperties`` (bool or schema), ``items`` (one schema), ``enum``,
+    ``minimum``, ``maximum``, ``minItems``, ``maxItems`` and local ``$ref``; numbers must be
+    finite. Annotation keywords (title, description, ...) are ignored.
+    """
+    root = schema if root is None else root
+    errors: List[str] = []
+    if "$ref" in schema:
+        errors += validate_instance(instance, _resolve(schema["$ref"], root), root, path)
+    if isinstance(instance, float) and not math.isfinite(instance):
+        return errors + [f"{path}: {instance} is not a finite number (JSON has no NaN/Infinity)"]
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_type_ok(instance, t) for t in types):
+            got = "null" if instance is None else type(instance).__name__
+            return errors + [f"{path}: expected {' or '.join(types)}, got {got}"]
+    if "enum" in schema and not any(
+            instance == option and type(instance) is type(option) for option in schema["enum"]):
+        errors.append(f"{path}: {instance!r} is not one of {schema['enum']!r}")
+    is_number = isinstance(instance, (int, float)) and not isinstance(instance, bool)
+    if is_number and "minimum" in schema and instance < schema["minimum"]:
+        errors.append(f"{path}: {instance} is below the minimum {schema['minimum']}")
+    if is_number and "maximum" in schema and instance > schema["maximum"]:
+        errors.append(f"{path}: {instance} is above the maximum {schema['maximum']}")
+    if isinstance(instance, Mapping):
+        properties = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if key not in instance:
+                errors.append(f"{path}: missing required key {key!r}")
+        extra = schema.get("additionalProperties", True)
+        for key, value in instance.items():
+            where = f"{path}.{key}"
+            if key in properties:
+                errors += validate_instance(value, properties[key], root, where)
+            elif extra is False:
+                errors.append(f"{path}: unexpected key {key!r}")
+            elif isinstance(extra, Mapping):
+                errors += validate_instance(value, extra, root, where)
+    if isinstance(instance, (list, tuple)):
+        if "minItems" in schema and len(instance) < schema["minItems"]:
+            errors.append(f"{path}: {len(instance)} items, expected at least {schema['minItems']}")
+        if "maxItems" in schema and len(instance) > schema["maxItems"]:
+            errors.append(f"{path}: {len(instance)} items, expected at most {schema['maxItems']}")
+        if "items" in schema:
+            for i, item in enumerate(instance):
+                errors += validate_instance(item, schema["items"], root, f"{path}[{i}]")
+    return errors
+
+
+def _consistency(obj: Mapping[str, Any]) -> List[str]:
+    """Cross-field rules of a result that passed the schema."""
+    errors: List[str] = []
+    n_obj, n_rel = len(obj["object_names"]), len(obj["relationship_names"])
+    n_cls = len(obj["class_names"])
+    for i, action in enumerate(obj["actions"]):
+        if n_cls and action["class_index"] >= n_cls:
+            errors.append(f"$.actions[{i}].class_index: {action['class_index']} outside "
+                          f"the {n_cls} class names")
+    scores = [a["score"] for a in obj["actions"]]
+    if any(a < b for a, b in zip(scores, scores[1:])):
+        errors.append("$.actions: not ranked by descending score")
+    timeline = obj["timeline"]
+    t, k = len(timeline["times_s"]), len(timeline["class_indices"])
+    if len(timeline["scores"]) != t or any(len(row) != k for row in timeline["scores"]):
+        errors.append(f"$.timeline.scores: expected shape [{t}][{k}] "
+                      f"(times_s x class_indices)")
+    for f, frame in enumerate(obj["sampled_frames"]):
+        where = f"$.sampled_frames[{f}]"
+        nodes = frame["nodes"]
+        n = len(nodes)
+        for i, node in enumerate(nodes):
+            if node["id"] != i:
+                errors.append(f"{where}.nodes[{i}].id: {node['id']}, expected {i}")
+            if node["label"] >= n_obj:
+                errors.append(f"{where}.nodes[{i}].label: {node['label']} outside the "
+                              f"{n_obj} object names")
+            if node["box"] is not None and not frame["has_boxes"]:
+                errors.append(f"{where}.nodes[{i}].box: a box in a frame without boxes")
+        person = frame["person"]
+        if person is not None and person >= n:
+            errors.append(f"{where}.person: node {person} outside 0..{n - 1}")
+        if frame["pairs"] and person is None:
+            errors.append(f"{where}.pairs: pairs without a person node")
+        for p, node in enumerate(frame["pairs"]):
+            if node >= n or node == person:
+                errors.append(f"{where}.pairs[{p}]: object node {node} invalid")
+        for r, rel in enumerate(frame["relationships"]):
+            if rel["pair"] >= len(frame["pairs"]):
+                errors.append(f"{where}.relationships[{r}].pair: {rel['pair']} outside the pairs")
+            if rel["predicate"] >= n_rel:
+                errors.append(f"{where}.relationships[{r}].predicate: {rel['predicate']} "
+                              f"outside the {n_rel} relationship names")
+            for key in ("subject", "object"):
+                if rel[key] >= n:
+                    errors.append(f"{where}.relationships[{r}].{key}: node {rel[key]} "
+                                  f"outside 0..{n - 1}")
+            if rel["pair"] < len(frame["pairs"]):
+                ends = (person, frame["pairs"][rel["pair"]])
+                if rel["group"] == "spatial":
+                    ends = ends[::-1]
+                if (rel["subject"], rel["object"]) != ends:
+                    errors.append(f"{where}.relationships[{r}]: subject/object "
+                                  f"{rel['subject']}->{rel['object']} do not match pair "
+                                  f"{rel['pair']} ({rel['group']} points {ends[0]}->{ends[1]})")
+    return errors
+
+
+def validate_result(obj: Any) -> List[str]:
+    """Every problem of a parsed result file (schema and cross-field rules); [] when valid."""
+    errors = validate_instance(obj, RESULT_SCHEMA)
+    if errors:
+        return errors
+    return _consistency(obj)
