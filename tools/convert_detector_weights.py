@@ -1,0 +1,54 @@
+#!/usr/bin/env python
+"""Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
+
+    python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \
+        --out detector_r50_coco.pt --backbone resnet50
+    python tools/convert_detector_weights.py --source resnet101.pth --out det_r101.pt \
+        --format imagenet [key=value ...]
+
+``--format coco``: a torchvision Faster R-CNN state dict (the COCO box predictor is
+dropped); ``imagenet``: a torchvision ResNet state dict (the classifier is dropped); ``auto``
+(default) tells them apart by their keys. ``key=value`` overrides set other detector config
+fields (e.g. ``representation_size=1024``); ``--backbone small`` starts from
+:func:`sgfb.detection.config.small_config`. Set the result as ``detector.weights``. Prints
+what was kept, dropped and left at initialisation; see :mod:`sgfb.detection.convert`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
+from sgfb.detection.convert import FORMATS, convert_weights
+from sgfb.engine.config import apply_overrides
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", required=True, help="torchvision state dict (.pth)")
+    parser.add_argument("--out", required=True, help="detector checkpoint to write")
+    parser.add_argument("--format", choices=FORMATS, default="auto", help="source format")
+    parser.add_argument("--backbone", choices=sorted(BACKBONES), default="resnet101",
+                        help="detector backbone (default resnet101)")
+    parser.add_argument("overrides", nargs="*", help="detector config key=value overrides")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        base = small_config() if args.backbone == "small" else DetectorConfig(args.backbone)
+        cfg = apply_overrides(base, args.overrides)
+        cfg.validate()
+        report = convert_weights(args.source, args.out, cfg, fmt=args.format)
+    except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
