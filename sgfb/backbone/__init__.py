@@ -1,1 +1,28 @@
-"""3D video backbones (I3D ResNet with non-local blocks) for stage 2. Implemented under issue #5."""
+"""3D video backbones for stage 2: the I3D ResNet-50/101 with non-local blocks that gives
+SGFB its short-term clip feature (Action Genome paper §4.2, §5.1; Long-Term Feature Banks),
+a tiny variant for CPU tests, frozen batch norm, and PySlowFast weight conversion.
+
+    model = build_backbone(BackboneConfig(arch="i3d_nl_r101", weights="r101.pt"))
+    clip_feature = model(clips)          # [B, 3, T, H, W] normalised -> [B, model.out_dim]
+
+Names are imported lazily, so ``sgfb.backbone.config`` stays cheap (no torch/pytorchvideo).
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BackboneConfig": "config",
+    "ARCHS": "i3d", "VideoBackbone": "i3d", "build_backbone": "i3d",
+    "FrozenBatchNorm3d": "frozen_bn",
+    "CHECKPOINT_FORMAT": "convert", "BackboneWeightsError": "convert", "LoadReport": "convert",
+    "convert_state_dict": "convert", "load_backbone": "convert",
+    "load_backbone_weights": "convert", "save_backbone_checkpoint": "convert",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"sgfb.backbone.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'sgfb.backbone' has no attribute {name!r}")
