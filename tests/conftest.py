@@ -55,3 +55,22 @@ def _single_thread_torch():
     except ImportError:
         pass
     yield
+
+
+@pytest.fixture(scope="session")
+def sg_dataset(tmp_path_factory):
+    """A rendered synthetic AG dataset with both splits (3 videos of 3 s: train, train, test)
+    and its annotated frames dumped; made once per session (about 2 s)."""
+    from sgfb.data.action_genome import read_frame_keys
+    from sgfb.data.frame_dump import dump_frames
+    from sgfb.data.synthetic import make_synthetic
+
+    root = tmp_path_factory.mktemp("sg_dataset")
+    dataset = root / "dataset"
+    make_synthetic(str(dataset), videos=3, seed=0, seconds=3, workers=1)
+    summary = dump_frames(str(dataset / "videos"), read_frame_keys(str(dataset / "annotations")),
+                          str(root / "frames"), workers=1, progress=False)
+    assert summary.ok, summary.format()
+    return {"root": root, "dataset": dataset, "annotations": dataset / "annotations",
+            "frames": root / "frames", "videos": dataset / "videos",
+            "charades": dataset / "charades"}

@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="JSON of every run and the summary")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("overrides", nargs="*", help="key=value, e.g. train.lr=1e-3 hidden=256")
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)
     runs = {}
     for seed in args.seeds:
         cfg = BankOnlyConfig(pool=args.pool)

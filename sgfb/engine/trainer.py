@@ -43,6 +43,11 @@ ValidateFn = Callable[[nn.Module], Dict[str, float]]
 LAST = "last.pt"
 
 
+class Interrupted(RuntimeError):
+    """A run stopped early (SIGTERM) after saving its checkpoint; ``--resume`` continues it.
+    Multi-stage pipelines raise it so a later stage never starts from an unfinished one."""
+
+
 @dataclass
 class TrainSummary:
     start_iteration: int
@@ -237,6 +242,7 @@ class Trainer:
         bar = tqdm(total=stop, initial=start, disable=not (self.progress and self.info.is_main),
                    desc="train", dynamic_ncols=True)
         window: List[Dict[str, float]] = []
+        window_started = time.perf_counter()
         last: Dict[str, float] = {}
         validation: Dict[str, float] = {}
         interrupted = False
@@ -250,10 +256,13 @@ class Trainer:
                     if self.iteration % self.solver.log_every == 0 or self.iteration == stop:
                         mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
                         last = mean_across_processes(mean, self.info)
-                        window = []
+                        steps, window = len(window), []
                         lr = self.optimizer.param_groups[0]["lr"]
+                        now = time.perf_counter()
                         self._record({"iteration": self.iteration, "lr": lr,
+                                      "sec_per_iter": (now - window_started) / steps,
                                       **{f"train/{k}": v for k, v in last.items()}})
+                        window_started = now
                         bar.set_postfix(loss=f"{last['loss']:.4f}", lr=f"{lr:.3g}")
                     if self.iteration % self.solver.checkpoint_every == 0:
                         self.save()

@@ -1,0 +1,73 @@
+"""Charades evaluation of an action model (Action Genome paper §5.1, the LFB protocol):
+10 temporal x 3 spatial views per video, sigmoid scores max-aggregated over all views, then
+mAP over the classes with at least one positive video."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from sgfb.data.clip_dataset import CharadesClips, collate_clips
+from sgfb.evaluation.mean_ap import average_precision_per_class, mean_average_precision
+from sgfb.evaluation.views import aggregate_views, video_targets
+
+
+@dataclass
+class ActionMetrics:
+    mAP: float
+    per_class_ap: List[float]
+    video_ids: List[str]
+    scores: np.ndarray = field(repr=False)      # [V, C] sigmoid, max over views
+    targets: np.ndarray = field(repr=False)     # [V, C] video labels
+
+    def as_dict(self, class_names: List[str] | None = None) -> Dict:
+        names = class_names or [f"c{i:03d}" for i in range(len(self.per_class_ap))]
+        return {
+            "mAP": self.mAP,
+            "videos": len(self.video_ids),
+            "classes_with_positives": int((self.targets.sum(0) > 0).sum()),
+            "per_class_ap": {n: (None if np.isnan(ap) else float(ap))
+                             for n, ap in zip(names, self.per_class_ap)},
+        }
+
+
+@torch.no_grad()
+def view_scores(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
+                batch_size: int = 2, workers: int = 0, progress: bool = True):
+    """Sigmoid scores of every test item (max over its spatial crops): ``(video ids, [N, C])``."""
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips,
+                        num_workers=workers)
+    ids: List[str] = []
+    out: List[np.ndarray] = []
+    for batch in tqdm(loader, desc="test views", disable=not progress):
+        frames = batch["frames"].to(device)                 # [B, crops, 3, T, H, W]
+        b, crops = frames.shape[:2]
+        bank = mask = None
+        if "bank" in batch:
+            bank = batch["bank"].to(device).repeat_interleave(crops, 0)
+            mask = batch["bank_mask"].to(device).repeat_interleave(crops, 0)
+        logits = model(frames.flatten(0, 1), bank, mask)
+        scores = torch.sigmoid(logits.float()).view(b, crops, -1).amax(1)
+        out.append(scores.cpu().numpy())
+        ids += batch["video_id"]
+    return ids, np.concatenate(out) if out else np.zeros((0, dataset.num_classes), np.float32)
+
+
+def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
+                     batch_size: int = 2, workers: int = 0, classes: List[int] | None = None,
+                     progress: bool = True) -> ActionMetrics:
+    """mAP of ``model`` on the test views of ``dataset``; ``classes`` maps the model's outputs
+    to Charades class indices when it predicts a subset (few-shot novel classes)."""
+    ids, scores = view_scores(model, dataset, device, batch_size, workers, progress)
+    videos, per_video = aggregate_views(scores, ids, reduce="max")
+    targets = video_targets(dataset.charades, videos)
+    if classes is not None:
+        targets = targets[:, classes]
+    return ActionMetrics(mean_average_precision(per_video, targets),
+                         average_precision_per_class(per_video, targets).tolist(),
+                         list(videos), per_video, targets)
