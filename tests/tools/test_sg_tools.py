@@ -58,15 +58,8 @@ def metric_rows(path):
         return [json.loads(line) for line in f]
 
 
-@pytest.fixture(scope="module")
-def trained(sg_dataset, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sg_run")
-    train(out, sg_dataset, "detector_solver.max_iters=3", "relation_solver.max_iters=3",
-          "detector_solver.batch_size=2", "relation_solver.batch_size=2")
-    return out
-
-
-def test_train_sg_writes_a_complete_checkpoint(trained):
+def test_train_sg_writes_a_complete_checkpoint(sg_run):
+    trained = sg_run
     state = load_checkpoint(os.path.join(trained, "model.pt"))
     assert state["kind"] == "sgfb.scene_graph/1"
     assert state["relations"] is not None and state["objects"][0] == "person"
@@ -80,7 +73,8 @@ def test_train_sg_writes_a_complete_checkpoint(trained):
 
 
 @pytest.mark.parametrize("mode", ["predcls", "sgcls", "sgdet"])
-def test_test_sg_scores_and_saves_graphs_that_eval_sg_rescores(trained, sg_dataset, tmp_path, mode):
+def test_test_sg_scores_and_saves_graphs_that_eval_sg_rescores(sg_run, sg_dataset, tmp_path, mode):
+    trained = sg_run
     graphs, metrics = tmp_path / "graphs", tmp_path / "m.json"
     subprocess.run([sys.executable, TEST, "--checkpoint", str(trained / "model.pt"),
                     "--annotations", str(sg_dataset["annotations"]), "--frames",
@@ -105,7 +99,8 @@ def test_test_sg_scores_and_saves_graphs_that_eval_sg_rescores(trained, sg_datas
         result["constraints"]["no"]["recall_video_avg"]
 
 
-def test_frequency_head_needs_no_training(trained, sg_dataset, tmp_path):
+def test_frequency_head_needs_no_training(sg_run, sg_dataset, tmp_path):
+    trained = sg_run
     out = tmp_path / "prior.json"
     subprocess.run([sys.executable, TEST, "--checkpoint", str(trained / "model.pt"),
                     "--annotations", str(sg_dataset["annotations"]), "--frames",
@@ -115,7 +110,8 @@ def test_frequency_head_needs_no_training(trained, sg_dataset, tmp_path):
     assert json.loads(out.read_text())["head"] == "frequency"
 
 
-def test_two_processes_match_one_process_in_the_relations_stage(trained, sg_dataset, tmp_path):
+def test_two_processes_match_one_process_in_the_relations_stage(sg_run, sg_dataset, tmp_path):
+    trained = sg_run
     runs = {}
     for name, nproc, batch in (("one", 1, 4), ("two", 2, 2)):
         out = tmp_path / name

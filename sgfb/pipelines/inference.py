@@ -1,0 +1,180 @@
+"""Video in, predictions out (``tools/infer.py``): for each video, decode frames at a chosen
+rate (streamed), predict a SceneGraph per sampled frame (SGDet: detector + predicate head),
+build the scene-graph bank, run the action model over the test views and along a timeline,
+and hand a :class:`~sgfb.inference.result.VideoResult` to the writers (JSON, annotated mp4,
+HTML report). A video that cannot be read is reported by name and the others go on.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sgfb.data.video import VideoDecodeError, open_video
+from sgfb.inference.action_models import load_action_model
+from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
+                                   write_result_json)
+from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
+from sgfb.pipelines.sg_model import load_scene_graph_model
+from sgfb.relations.predictor import SceneGraphPredictor
+from sgfb.structures.scene_graph import SceneGraph
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
+
+
+@dataclass
+class InferenceConfig:
+    sample_fps: float = 1.0        # scene graphs per second of video
+    batch_size: int = 8            # frames per scene-graph batch
+    timeline_step: float = 1.0     # seconds between timeline points
+    timeline_classes: int = 5      # top video-level actions followed over time
+    views: int = 10                # temporal test views (SGFB action models)
+    crops: int = 3                 # spatial crops per view
+    draw_threshold: float = 0.5    # relationships drawn in the video and report
+    write_video: bool = True
+    progress: bool = True
+
+
+def find_videos(inputs: Sequence[str]) -> List[str]:
+    """Files as given, folders expanded to their video files (sorted). A missing path is kept,
+    so it is reported as a failure rather than silently dropped."""
+    out: List[str] = []
+    for item in inputs:
+        if os.path.isdir(item):
+            out += sorted(os.path.join(item, f) for f in os.listdir(item)
+                          if f.lower().endswith(VIDEO_EXTENSIONS))
+        else:
+            out.append(item)
+    return out
+
+
+def sampled_indices(num_frames: int, fps: float, sample_fps: float) -> np.ndarray:
+    """Every ``round(fps / sample_fps)``-th frame from frame 0 (all frames when the video is
+    slower than ``sample_fps``)."""
+    step = max(1, int(round(fps / sample_fps))) if sample_fps > 0 and fps > 0 else 1
+    return np.arange(0, num_frames, step, dtype=np.int64)
+
+
+@dataclass
+class RunSummary:
+    results: List[VideoResult] = field(default_factory=list)
+    seconds: Dict[str, float] = field(default_factory=dict)
+    video_seconds: float = 0.0
+
+    @property
+    def failed(self) -> List[VideoResult]:
+        return [r for r in self.results if not r.ok]
+
+
+class VideoPipeline:
+    def __init__(self, sg_checkpoint: str, action_checkpoint: str, device: str = "cpu",
+                 config: Optional[InferenceConfig] = None) -> None:
+        self.config = config or InferenceConfig()
+        self.device = torch.device(device)
+        self.timer = StageTimer(self.device)
+        base = load_scene_graph_model(sg_checkpoint, device=self.device)
+        self.predictor = SceneGraphPredictor(TimedDetector(base.detector, self.timer),
+                                             TimedHead(base.head, self.timer))
+        kwargs = {"views": self.config.views, "crops": self.config.crops}
+        self.action = load_action_model(action_checkpoint, self.device, **kwargs) \
+            if _is_sgfb(action_checkpoint) else load_action_model(action_checkpoint, self.device)
+
+    # ------------------------------------------------------------------ one video
+    def _graphs(self, reader, video_id: str, indices: np.ndarray) -> List[SceneGraph]:
+        graphs: List[SceneGraph] = []
+        batch, keys = [], []
+
+        def flush() -> None:
+            if batch:
+                graphs.extend(self.predictor.predict(batch, keys, None, "sgdet"))
+                batch.clear()
+                keys.clear()
+
+        frames = reader.iter_frames(indices)
+        bar = tqdm(total=len(indices), desc=f"{video_id} graphs", unit="frame", leave=False,
+                   disable=not self.config.progress)
+        while True:
+            with self.timer.stage("decode"):
+                item = next(frames, None)
+            if item is None:
+                break
+            index, rgb = item
+            batch.append(torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255).to(self.device))
+            keys.append(f"{video_id}.mp4/{index + 1:06d}.png")
+            if len(batch) == self.config.batch_size:
+                flush()
+            bar.update()
+        flush()
+        bar.close()
+        return graphs
+
+    def run_video(self, path: str) -> VideoResult:
+        video_id = os.path.splitext(os.path.basename(path))[0]
+        cfg = self.config
+        try:
+            if not os.path.exists(path):
+                raise VideoDecodeError(f"{path}: no such file")
+            with self.timer.stage("decode"):
+                reader = open_video(path)
+            with reader:
+                n, fps = reader.num_frames, reader.fps
+                if n == 0:
+                    raise VideoDecodeError(f"{path}: the video has no decodable frame")
+                indices = sampled_indices(n, fps, cfg.sample_fps)
+                graphs = self._graphs(reader, video_id, indices)
+                times = indices / fps
+                with self.timer.stage("bank"):
+                    bank = self.action.bank(video_id, times, graphs)
+                with self.timer.stage("action"):
+                    scores = self.action.video_scores(reader, bank, fps)
+                    actions = top_actions(scores, self.action.class_names)
+                    tl_times = np.arange(0.0, n / fps, cfg.timeline_step)
+                    top = [a.class_index for a in actions[:cfg.timeline_classes]]
+                    tl = self.action.timeline(reader, bank, fps, tl_times)[:, top]
+        except (VideoDecodeError, OSError) as exc:
+            return VideoResult.failed(video_id, path, str(exc))
+        return VideoResult(
+            video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
+            sampled_frames=[FramePrediction(int(i), float(i / fps), g)
+                            for i, g in zip(indices, graphs)],
+            actions=actions, timeline=ActionTimeline(tl_times, top, tl),
+            class_names=list(self.action.class_names))
+
+    # ------------------------------------------------------------------ a run
+    def run(self, inputs: Sequence[str], out_dir: str,
+            log: Callable[[str], None] = print) -> RunSummary:
+        from sgfb.visualization.annotated_video import write_annotated_video
+        from sgfb.visualization.report import write_report
+
+        os.makedirs(out_dir, exist_ok=True)
+        summary = RunSummary()
+        videos = find_videos(inputs)
+        for number, path in enumerate(videos, 1):
+            log(f"[{number}/{len(videos)}] {path}")
+            result = self.run_video(path)
+            if result.ok:
+                write_result_json(os.path.join(out_dir, f"{result.video_id}.json"), result)
+                summary.video_seconds += result.duration_s
+                if self.config.write_video:
+                    try:
+                        write_annotated_video(path, result, os.path.join(
+                            out_dir, f"{result.video_id}.mp4"), threshold=self.config.draw_threshold)
+                    except (VideoDecodeError, OSError, ValueError) as exc:
+                        result.errors.append(f"annotated video: {exc}")
+                best = ", ".join(f"{a.name} {a.score:.2f}" for a in result.actions[:3])
+                log(f"    {len(result.sampled_frames)} graphs; top actions: {best}")
+            else:
+                log(f"    FAILED: {result.errors[0]}")
+            summary.results.append(result)
+        write_report(out_dir, summary.results, threshold=self.config.draw_threshold)
+        summary.seconds = self.timer.as_dict()
+        return summary
+
+
+def _is_sgfb(path: str) -> bool:
+    from sgfb.engine.checkpoint import load_checkpoint
+    return load_checkpoint(path).get("kind") == "sgfb.action/1"

@@ -1,0 +1,87 @@
+"""tools/infer.py on generated videos with tiny checkpoints trained in the session."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sgfb.data.video import open_video
+from sgfb.inference.result import read_result_json
+from sgfb.inference.schema import validate_result
+from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, sampled_indices
+from sgfb.structures.scene_graph import SceneGraph
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+INFER = os.path.join(ROOT, "tools", "infer.py")
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+FAST = ["--device", "cpu", "--views", "2", "--crops", "1", "--sample-fps", "2", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def inputs(sg_dataset, tmp_path_factory):
+    """Two good videos, a zero-length file, a truncated file and a missing path."""
+    from videos_util import truncate_file
+
+    folder = tmp_path_factory.mktemp("infer_inputs")
+    videos = sorted(os.listdir(sg_dataset["videos"]))[:2]
+    for name in videos:
+        shutil.copy(sg_dataset["videos"] / name, folder / name)
+    (folder / "empty.mp4").write_bytes(b"")
+    truncate_file(str(sg_dataset["videos"] / videos[0]), str(folder / "cut.mp4"), 0.02)
+    return folder, [os.path.splitext(v)[0] for v in videos]
+
+
+def test_sampling_rate():
+    assert sampled_indices(10, 30.0, 10.0).tolist() == [0, 3, 6, 9]
+    assert sampled_indices(5, 2.0, 10.0).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_infer_writes_json_video_and_report_and_reports_failures(inputs, sg_run, sgfb_run, tmp_path):
+    folder, good = inputs
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, INFER, str(folder), str(folder / "missing.mp4"),
+                           "--sg-checkpoint", str(sg_run / "model.pt"), "--action-checkpoint",
+                           str(sgfb_run / "model.pt"), "--out", str(out), *FAST],
+                          env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr[-2000:]                  # some videos failed
+    for name in ("empty.mp4", "cut.mp4", "missing.mp4"):
+        assert f"FAILED {folder / name}" in done.stdout or name == "cut.mp4"
+    for video_id in good:
+        data = json.loads((out / f"{video_id}.json").read_text())
+        assert validate_result(data) == []
+        result = read_result_json(str(out / f"{video_id}.json"))
+        assert len(result.actions) == 18 and result.actions[0].score >= result.actions[-1].score
+        assert len(result.timeline.times_s) == int(np.ceil(result.duration_s))
+        assert len(result.sampled_frames) == len(sampled_indices(result.num_frames, result.fps, 2))
+        with open_video(str(out / f"{video_id}.mp4")) as annotated, \
+                open_video(str(folder / f"{video_id}.mp4")) as source:
+            assert annotated.num_frames == source.num_frames
+    report = (out / "report.html").read_text()
+    assert all(v in report for v in good) and "empty.mp4" in report
+
+
+def test_a_video_without_detections_still_gets_actions(inputs, sg_run, sgfb_run, tmp_path):
+    folder, good = inputs
+    pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu",
+                             InferenceConfig(views=2, crops=1, progress=False))
+    pipeline.predictor.predict = lambda images, keys, gt, mode: [
+        SceneGraph.empty(k, image_size=(im.shape[-1], im.shape[-2])) for im, k in zip(images, keys)]
+    result = pipeline.run_video(str(folder / f"{good[0]}.mp4"))
+    assert result.ok and result.sampled_frames
+    assert all(f.graph.num_nodes == 0 for f in result.sampled_frames)
+    assert len(result.actions) == 18
+    assert validate_result(result.to_json_dict()) == []
+
+
+def test_an_stsgn_checkpoint_can_be_the_action_model(inputs, sg_run, stsgn_run, tmp_path):
+    folder, good = inputs
+    out = tmp_path / "stsgn"
+    subprocess.run([sys.executable, INFER, str(folder / f"{good[0]}.mp4"), "--sg-checkpoint",
+                    str(sg_run / "model.pt"), "--action-checkpoint", str(stsgn_run / "model.pt"),
+                    "--out", str(out), "--no-video", *FAST],
+                   env=ENV, check=True, capture_output=True, timeout=600)
+    result = read_result_json(str(out / f"{good[0]}.json"))
+    assert len(result.actions) == 18 and result.timeline.scores.shape[1] == 5
