@@ -1,29 +1,40 @@
 #!/usr/bin/env python
-"""The main job on built-in synthetic data (what `make demo` runs)."""
+"""The main job on built-in synthetic data (what `make demo` runs): generate a dataset, train
+and evaluate the scene-graph model, SGFB and ST-SGN, and run inference on held-out videos."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
-from sgfb.pipelines.demo import run_demo
+from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="demo_output", help="output directory")
-    parser.add_argument("--videos", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
+    d = DemoConfig()
+    parser.add_argument("--videos", type=int, default=d.videos)
+    parser.add_argument("--seconds", type=float, default=d.seconds)
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--workers", type=int, default=d.workers)
+    parser.add_argument("--detector-iters", type=int, default=d.detector_iters)
+    parser.add_argument("--relation-iters", type=int, default=d.relation_iters)
+    parser.add_argument("--action-iters", type=int, default=d.action_iters)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    result = run_demo(args.out, videos=args.videos, seed=args.seed, seconds=args.seconds,
-                      workers=args.workers)
-    print(f"\ndone in {time.perf_counter() - start:.1f} s")
-    print(f"  dataset:       {result.dataset_dir}")
-    print(f"  frames:        {result.frames_dir}")
-    print(f"  contact sheet: {result.contact_sheet}")
+    result = run_demo(args.out, DemoConfig(args.videos, args.seconds, args.seed, args.workers,
+                                           args.detector_iters, args.relation_iters,
+                                           args.action_iters))
+    print("\n" + format_table(result.metrics))
+    print(f"\ndone in {time.perf_counter() - start:.0f} s "
+          f"({', '.join(f'{k} {v:.0f} s' for k, v in result.seconds.items())})")
+    for path in result.inference_paths:
+        print(f"  predictions:    {path}")
+        print(f"  annotated video: {os.path.splitext(path)[0]}.mp4")
+    print(f"  report:         {result.outputs['report']}")
+    print(f"  models:         {result.outputs['scene_graph_model']}, {result.outputs['action_model']}")
     return 0
 
 

@@ -1,20 +1,26 @@
 import json
+import os
 
-import numpy as np
-
-from sgfb.pipelines.demo import run_demo
-from sgfb.visualization.draw import load_rgb
+from sgfb.inference.result import read_result_json
+from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
 
 
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     lines = []
-    result = run_demo(str(tmp_path), videos=3, seed=3, seconds=4.0, workers=1, sheet_frames=4,
-                      log=lines.append)
-    sheet = load_rgb(result.contact_sheet)
-    assert sheet.shape[0] > 200 and sheet.std() > 10          # a real picture, not blank
-    ag = result.stats["ag"]
-    assert ag["videos"] >= 1 and ag["frames"] == len(list((tmp_path / "frames").rglob("*.png")))
-    assert result.stats["charades"]["videos"] == 3
-    printed = json.loads(next(line for line in lines if line.startswith("{")))
-    assert printed == result.stats
-    assert all(np.isfinite(v) for v in result.seconds.values())
+    config = DemoConfig(videos=5, seconds=4.0, seed=0, workers=1, detector_iters=2,
+                        relation_iters=2, action_iters=2, infer_videos=1)
+    result = run_demo(str(tmp_path), config, log=lines.append)
+    m = result.metrics
+    for mode in ("predcls", "sgdet"):
+        for head in ("reldn", "frequency"):
+            assert 0.0 <= m[f"{mode} R@20 (no) {head}"] <= 1.0
+    assert 0.0 <= m["SGFB (FBO-NL, predicted banks) mAP"] <= 1.0
+    assert 0.0 <= m["ST-SGN mAP"] <= 1.0
+    [path] = result.inference_paths
+    prediction = read_result_json(path)
+    assert prediction.actions and prediction.sampled_frames
+    assert os.path.exists(os.path.splitext(path)[0] + ".mp4")
+    assert os.path.exists(result.outputs["report"])
+    saved = json.loads((tmp_path / "demo_metrics.json").read_text())
+    assert saved["metrics"] == m
+    assert "SGFB" in format_table(m) and any(line.startswith("[6/6]") for line in lines)
