@@ -34,6 +34,8 @@ bench: setup sysdeps
 	$(PY) bench/dump_frames.py
 	$(PY) bench/stsgn.py
 	$(PY) bench/sg_recall.py
+	test -f demo_output/sgfb/model.pt || $(MAKE) demo
+	$(PY) bench/infer.py
 
 clean:
 	rm -rf demo_output .pytest_cache
