@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     p.add_argument("--charades", nargs="+", required=True)
     p.add_argument("--classes")
     p.add_argument("--fps-table")
+    p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
     p.add_argument("--task", choices=("frame", "video"), default="frame")
     p.add_argument("--window", type=float, help="T seconds (default 0 for frame, 10 for video)")
     p.add_argument("--pool", choices=("max", "mean"), default="max")
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
         cfg = BankOnlyConfig(pool=args.pool)
         d = cfg.data
         d.annotations, d.charades, d.task, d.seed = args.annotations, list(args.charades), args.task, seed
-        d.classes, d.fps = args.classes or "", args.fps_table or ""
+        d.classes, d.fps, d.graphs = args.classes or "", args.fps_table or "", args.graphs or ""
         d.window = args.window if args.window is not None else (10.0 if args.task == "video" else 0.0)
         cfg.train.progress = not args.no_progress
         apply_overrides(cfg, args.overrides)

@@ -7,6 +7,7 @@ run distributed on CPU.
 """
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -52,7 +53,10 @@ def init_distributed(device: str = "auto") -> DistInfo:
     if world_size > 1 and not dist.is_initialized():
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", init_method="env://")
+        # long timeout: the other ranks wait while the main process evaluates (10x3 views
+        # of a whole test set take far longer than the default 10-30 minutes)
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", init_method="env://",
+                                timeout=datetime.timedelta(hours=6))
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
 
 

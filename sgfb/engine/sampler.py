@@ -40,12 +40,14 @@ class ResumableBatchSampler:
             return np.arange(self.size)
         return np.random.default_rng([self.seed, epoch]).permutation(self.size)
 
+    def _slice(self, perm: np.ndarray, b: int) -> List[int]:
+        start = b * self.global_batch + self.rank * self.batch_size
+        return perm[start:start + self.batch_size].tolist()
+
     def batch(self, iteration: int) -> Tuple[int, List[int]]:
         """(epoch, this process's sample indices) of ``iteration``."""
         epoch, b = divmod(int(iteration), self.batches_per_epoch)
-        perm = self.permutation(epoch)
-        start = b * self.global_batch + self.rank * self.batch_size
-        return epoch, perm[start:start + self.batch_size].tolist()
+        return epoch, self._slice(self.permutation(epoch), b)
 
     def epoch_batches(self, start_iteration: int, stop_iteration: int) -> Iterator[Tuple[int, List[List[int]]]]:
         """Group iterations ``[start, stop)`` by epoch: yields (epoch, list of batches)."""
@@ -53,5 +55,7 @@ class ResumableBatchSampler:
         while it < stop_iteration:
             epoch = it // self.batches_per_epoch
             end = min(stop_iteration, (epoch + 1) * self.batches_per_epoch)
-            yield epoch, [self.batch(i)[1] for i in range(it, end)]
+            perm = self.permutation(epoch)   # once per epoch, not per batch
+            first = epoch * self.batches_per_epoch
+            yield epoch, [self._slice(perm, i - first) for i in range(it, end)]
             it = end

@@ -116,6 +116,7 @@ class Trainer:
                 find_unused_parameters=find_unused_parameters)
         self.iteration = 0
         self._tb = None
+        self._lr = 0.0
 
     # ------------------------------------------------------------------ checkpoints
     @property
@@ -161,9 +162,14 @@ class Trainer:
         path = self._metrics_path()
         if not self.info.is_main or not os.path.isfile(path):
             return
+        kept = []
         with open(path, encoding="utf-8") as f:
-            kept = [line for line in f if line.strip()
-                    and json.loads(line).get("iteration", 0) <= self.iteration]
+            for line in f:
+                try:
+                    if json.loads(line).get("iteration", 0) <= self.iteration:
+                        kept.append(line)
+                except ValueError:  # a line cut short by a crash mid-append
+                    continue
         with open(path, "w", encoding="utf-8") as f:
             f.writelines(kept)
 
@@ -205,6 +211,7 @@ class Trainer:
             raise FloatingPointError(
                 f"loss is {total.item()} at iteration {self.iteration}: "
                 + ", ".join(f"{k}={v.item():.4g}" for k, v in losses.items()))
+        lr = self.optimizer.param_groups[0]["lr"]   # the rate this step uses
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
         if self.solver.clip_grad > 0:
@@ -215,6 +222,7 @@ class Trainer:
         self.scheduler.step()
         values = {k: float(v.detach()) for k, v in losses.items()}
         values["loss"] = float(total.detach())
+        self._lr = lr
         return values
 
     def _validate(self) -> Dict[str, float]:
@@ -236,7 +244,7 @@ class Trainer:
         os.makedirs(self.out_dir, exist_ok=True)
         if resume and self.resume():
             self.log(f"resumed from {self.last_path} at iteration {self.iteration}")
-            self._truncate_metrics()
+        self._truncate_metrics()  # a fresh run in an old folder starts a fresh log
         start, stop = self.iteration, self.solver.max_iters
         started = time.perf_counter()
         bar = tqdm(total=stop, initial=start, disable=not (self.progress and self.info.is_main),
@@ -257,7 +265,7 @@ class Trainer:
                         mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
                         last = mean_across_processes(mean, self.info)
                         steps, window = len(window), []
-                        lr = self.optimizer.param_groups[0]["lr"]
+                        lr = self._lr
                         now = time.perf_counter()
                         self._record({"iteration": self.iteration, "lr": lr,
                                       "sec_per_iter": (now - window_started) / steps,

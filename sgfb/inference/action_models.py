@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from sgfb.data.clip_transforms import test_transform
-from sgfb.data.clips import clip_indices, test_clips
+from sgfb.data.clips import clip_indices, clip_span, test_clips
 from sgfb.data.video import VideoReader
 from sgfb.engine.checkpoint import load_checkpoint
 from sgfb.engine.config import apply_mapping
@@ -38,11 +38,13 @@ class SGFBActionModel:
         cfg.model.backbone.weights = ""
         cfg.model.init = ""
         self.class_names: List[str] = list(state["class_names"])
-        self.model = build_action_model(cfg, len(self.class_names))
+        pre, bank = state["preprocessing"], state["bank"]
+        # a two-stage run's first stage (backbone-only head) carries the same kind
+        self.model = build_action_model(cfg, len(self.class_names),
+                                        fbo=cfg.model.fbo if bank["fbo"] else "none")
         self.model.load_state_dict(state["model"])
         self.model.to(device).eval()
         self.device, self.views, self.crops, self.batch_size = device, views, crops, batch_size
-        pre, bank = state["preprocessing"], state["bank"]
         self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
         self.crop, self.mean, self.std = int(pre["crop_size"]), pre["mean"], pre["std"]
         self.layout, self.window, self.slots = bank["layout"], float(bank["window"]), int(bank["slots"])
@@ -76,15 +78,19 @@ class SGFBActionModel:
 
     def timeline(self, reader: VideoReader, bank: VideoBank, fps: float,
                  times: np.ndarray) -> np.ndarray:
-        span = (self.num_frames - 1) * self.stride
-        starts = np.clip(np.round(times * fps - span / 2).astype(np.int64), 0, reader.num_frames - 1)
+        span = clip_span(self.num_frames, self.stride)
+        last_start = max(reader.num_frames - span, 0)   # as the test views: no padded clips
+        starts = np.clip(np.round(times * fps - (span - 1) / 2).astype(np.int64), 0, last_start)
         clips = np.stack([clip_indices(int(s), reader.num_frames, self.num_frames, self.stride)
                           for s in starts]) if len(starts) else np.zeros((0, self.num_frames), np.int64)
         return self._scores(reader, clips, bank, fps, 1)
 
 
 class STSGNActionModel:
-    """An ST-SGN checkpoint (``tools/train_stsgn.py``): actions from the predicted graphs."""
+    """An ST-SGN checkpoint (``tools/train_stsgn.py``): actions from the predicted graphs,
+    with the sequences its task was trained on: ``video`` (T-second slices, max-pooled) or
+    ``frame`` (a T-second window around each sampled frame; the video score is the max over
+    frames). ``trimmed`` models classify pre-cut action segments and are refused here."""
 
     def __init__(self, path: str, device: torch.device) -> None:
         from sgfb.stsgn.experiment import load_model
@@ -92,12 +98,16 @@ class STSGNActionModel:
         self.model, meta = load_model(path)
         self.model.to(device)
         self.device = device
+        self.task = meta.get("task", "video")
+        if self.task not in ("video", "frame"):
+            raise ValueError(f"{path}: an ST-SGN model of the {self.task!r} task classifies "
+                             "trimmed segments; use a frame or video model for whole videos")
         num = self.model.config.num_classes
         names = meta.get("class_names")
         self.class_names: List[str] = list(names) if names else [f"c{i:03d}" for i in range(num)]
         self.window = float(meta.get("window") or 0.0)
-        self.uses_bank = False
         self._graphs: Any = None
+        self._times = np.zeros(0)
 
     def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]):
         from sgfb.stsgn.graphs import FrameGraphs
@@ -117,19 +127,32 @@ class STSGNActionModel:
         lengths = torch.tensor([len(g) for g in groups])
         return torch.sigmoid(self.model(frames, lengths, self._graphs)).cpu().numpy()
 
+    def _window(self, centre: float) -> np.ndarray:
+        """The frames of a ``frame``-task sample centred at ``centre`` (T = 0: the nearest)."""
+        if self.window > 0:
+            return np.flatnonzero(np.abs(self._times - centre) <= self.window / 2 + 1e-9)
+        return np.array([int(np.argmin(np.abs(self._times - centre)))])
+
     def video_scores(self, reader: VideoReader, bank: Any, fps: float) -> np.ndarray:
         t = self._times
-        window = self.window if self.window > 0 else math.inf
-        slot = np.zeros(t.size, np.int64) if math.isinf(window) else np.floor(t / window).astype(int)
-        scores = self._sequences([np.flatnonzero(slot == s) for s in np.unique(slot)])
+        if not t.size:
+            groups: List[np.ndarray] = []
+        elif self.task == "video":
+            slot = np.floor(t / self.window).astype(int)
+            groups = [np.flatnonzero(slot == s) for s in np.unique(slot)]
+        else:
+            groups = [self._window(c) for c in t]
+        scores = self._sequences(groups)
         return scores.max(0) if len(scores) else np.zeros(len(self.class_names), np.float32)
 
     def timeline(self, reader: VideoReader, bank: Any, fps: float, times: np.ndarray) -> np.ndarray:
         out = np.zeros((len(times), len(self.class_names)), np.float32)
         if not self._times.size:
             return out
+        width = self.window if self.task == "video" else max(self.window, 0.0)
         for i, centre in enumerate(times):
-            near = np.flatnonzero(np.abs(self._times - centre) <= max(self.window, 1.0) / 2 + 1e-9)
+            near = (np.flatnonzero(np.abs(self._times - centre) <= width / 2 + 1e-9)
+                    if self.task == "video" else self._window(centre))
             if near.size:
                 out[i] = self._sequences([near])[0]
         return out

@@ -119,7 +119,7 @@ def load_backbone_from(model: ActionModel, path: str) -> None:
 
 
 def action_step(model: torch.nn.Module, batch: Dict[str, Any]) -> Dict[str, torch.Tensor]:
-    """Sigmoid + binary cross-entropy over the classes, mean over the batch (§5.1)."""
+    """Sigmoid + binary cross-entropy, mean over the batch and the classes (§5.1)."""
     device = next(p for p in model.parameters()).device
     clips = batch["frames"].to(device, non_blocking=True)
     bank = batch["bank"].to(device) if "bank" in batch else None
@@ -222,15 +222,13 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
     train_set = clip_dataset(cfg, train_split, train_ids, "train", banks)
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
-    if not info.is_main:
-        barrier(info)
+    if not info.is_main:   # the main process evaluates; the others are done
         return None
     save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(model, cfg, class_names))
     metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
                                info.device, cfg.eval_batch_size, cfg.workers, progress=progress)
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)
     write_json(os.path.join(out_dir, "metrics.json"), result)
-    barrier(info)
     return result
 
 

@@ -25,6 +25,7 @@ from sgfb.stsgn.graphs import segment_ids
 from sgfb.stsgn.tasks import build_samples, make_split, select_videos
 from sgfb.stsgn.training import TrainConfig, metrics, predict, train
 from sgfb.data.action_genome import ActionGenome
+from sgfb.pipelines.evaluate_graphs import load_prediction_dir
 
 
 class BankOnlyModel(nn.Module):
@@ -43,9 +44,9 @@ class BankOnlyModel(nn.Module):
         lengths = lengths.to(torch.long)
         sequences, longest = lengths.numel(), int(lengths.max()) if lengths.numel() else 0
         seq = segment_ids(lengths)
-        slot = torch.arange(frames.numel()) - (torch.cumsum(lengths, 0) - lengths)[seq]
+        slot = torch.arange(frames.numel(), device=frames.device) - (torch.cumsum(lengths, 0) - lengths)[seq]
         bank = self.features.new_zeros(sequences, max(longest, 1), self.features.shape[1])
-        mask = torch.zeros(sequences, max(longest, 1), dtype=torch.bool)
+        mask = torch.zeros(sequences, max(longest, 1), dtype=torch.bool, device=frames.device)
         bank[seq, slot] = self.features[frames]
         mask[seq, slot] = True
         return self.classifier(bank, mask)
@@ -70,12 +71,20 @@ def run_bank_only(config: BankOnlyConfig, log: Callable[[str], None] = print,
     charades = load_charades(d.charades, d.classes)
     ag = ag or ActionGenome.load(d.annotations, fps=d.fps or None)
     frames = list(ag)
-    features = torch.from_numpy(frame_features([f.scene_graph() for f in frames], config.layout))
+    graphs = [f.scene_graph() for f in frames]
+    if d.graphs:   # predicted graphs of the same frames instead of the oracle ones
+        predicted = load_prediction_dir(d.graphs)
+        missing = [f.key for f in frames if f.key not in predicted]
+        if missing:
+            raise KeyError(f"{d.graphs}: no predicted graph for {len(missing)} annotated frames, "
+                           f"e.g. {missing[:3]}")
+        graphs = [predicted[f.key] for f in frames]
+    features = torch.from_numpy(frame_features(graphs, config.layout))
     frame_index = {f.key: i for i, f in enumerate(frames)}
     samples = build_samples(d.task, ag, charades, frame_index, d.window)
     split = make_split(ag, d.seed, d.val_fraction, d.test_fraction)
     parts = {name: select_videos(samples, videos) for name, videos in split.items()}
-    log(f"bank-only ({config.pool}, {feature_dim(config.layout)}-d), {d.task} task, T={d.window}: "
+    log(f"bank-only ({'predicted' if d.graphs else 'oracle'} banks, {config.pool}, {feature_dim(config.layout)}-d), {d.task} task, T={d.window}: "
         + ", ".join(f"{n} {len(p)} samples" for n, p in parts.items()))
     model = BankOnlyModel(features, charades.num_classes, config.pool, config.hidden,
                           config.dropout)

@@ -137,6 +137,8 @@ class VideoPipeline:
                     tl = self.action.timeline(reader, bank, fps, tl_times)[:, top]
         except (VideoDecodeError, OSError) as exc:
             return VideoResult.failed(video_id, path, str(exc))
+        except Exception as exc:  # a model or data error on this video: report it, go on
+            return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")
         return VideoResult(
             video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
             sampled_frames=[FramePrediction(int(i), float(i / fps), g)
@@ -157,14 +159,14 @@ class VideoPipeline:
             log(f"[{number}/{len(videos)}] {path}")
             result = self.run_video(path)
             if result.ok:
-                write_result_json(os.path.join(out_dir, f"{result.video_id}.json"), result)
                 summary.video_seconds += result.duration_s
                 if self.config.write_video:
                     try:
                         write_annotated_video(path, result, os.path.join(
                             out_dir, f"{result.video_id}.mp4"), threshold=self.config.draw_threshold)
-                    except (VideoDecodeError, OSError, ValueError) as exc:
-                        result.errors.append(f"annotated video: {exc}")
+                    except Exception as exc:  # the predictions stand; the failure is recorded
+                        result.errors.append(f"annotated video: {type(exc).__name__}: {exc}")
+                write_result_json(os.path.join(out_dir, f"{result.video_id}.json"), result)
                 best = ", ".join(f"{a.name} {a.score:.2f}" for a in result.actions[:3])
                 log(f"    {len(result.sampled_frames)} graphs; top actions: {best}")
             else:
