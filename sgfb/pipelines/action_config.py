@@ -26,7 +26,7 @@ class ActionDataConfig:
     fps: str = ""                    # video_fps.json (AG frame times); "" = decoder's rate
     annotations: str = ""            # AG annotations, for --oracle banks
     bank_dir: str = ""               # banks from predicted graphs (tools/extract_banks.py)
-    bank_layout: str = "paper"       # 875-d (paper) or 910-d (all26)
+    bank_layout: str = "paper"       # 875-d (paper) or 910-d (full)
     bank_window: float = math.inf    # seconds centred on the clip; inf = the whole video
     bank_slots: int = 32             # window entries (sub-sampled / zero-padded)
     # clip length, stride and crop are the backbone's (model.backbone.num_frames,
