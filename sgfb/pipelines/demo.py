@@ -96,6 +96,10 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     sg_cfg.detector_solver.max_iters, sg_cfg.relation_solver.max_iters = c.detector_iters, c.relation_iters
     sg_cfg.detector_solver.steps, sg_cfg.relation_solver.steps = [], []
     sg_cfg.detector_solver.warmup_iters = min(20, c.detector_iters // 3)
+    # a short run from random weights: smaller batches, a gentler rate and clipped gradients
+    # keep it stable (the full config's 0.02 can diverge without its longer warm-up)
+    sg_cfg.detector_solver.batch_size, sg_cfg.detector_solver.lr = 2, 0.01
+    sg_cfg.detector_solver.clip_grad = 10.0
     sg_cfg.device, sg_cfg.data.max_val_frames = "cpu", 30
     sg_dir = os.path.join(out_dir, "scene_graphs")
     checkpoint = run_sg_training(sg_cfg, sg_dir, _info(), progress=True, log=log)
