@@ -51,16 +51,25 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--views", type=int, default=10)
     p.add_argument("--crops", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=2)
     args = p.parse_args()
     for path in (args.sg_checkpoint, args.action_checkpoint):
         if not os.path.exists(path):
             raise SystemExit(f"{path} not found: run `make demo` first or name checkpoints")
     torch.set_num_threads(args.threads)
     videos = find_videos([args.videos])[:args.count]
+    # warm-up (file cache, first-call set-up), then each variant twice, alternating; the
+    # faster of its two runs is reported
+    run(args.sg_checkpoint, args.action_checkpoint, videos[:1], args.device, 8, 1, 1)
+    variants = (("batched (tools/infer.py)", 8), ("one frame at a time", 1))
+    timed = {name: [] for name, _ in variants}
+    for _ in range(args.repeats):
+        for name, batch in variants:
+            timed[name].append(run(args.sg_checkpoint, args.action_checkpoint, videos,
+                                   args.device, batch, args.views, args.crops))
     results = {}
-    for name, batch in (("batched (tools/infer.py)", 8), ("one frame at a time", 1)):
-        summary, wall = run(args.sg_checkpoint, args.action_checkpoint, videos, args.device,
-                            batch, args.views, args.crops)
+    for name, _ in variants:
+        summary, wall = min(timed[name], key=lambda r: r[1])
         results[name] = (summary, wall)
         stages = summary.seconds
         print(f"{name}: {len(videos)} videos, {summary.video_seconds:.1f} s of video in "
