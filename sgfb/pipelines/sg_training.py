@@ -24,7 +24,7 @@ from sgfb.engine.distributed import DistInfo, barrier
 from sgfb.engine.trainer import Interrupted, Trainer
 from sgfb.evaluation.sg_recall import evaluate_recall
 from sgfb.relations.frames import SceneGraphFrames, collate_graph_frames
-from sgfb.relations.frequency import count_relationships
+from sgfb.relations.frequency import FrequencyPrior, count_relationships
 from sgfb.relations.head import build_relation_head
 from sgfb.relations.losses import relation_loss
 from sgfb.relations.pairs import pairs_from_ground_truth
@@ -141,9 +141,17 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
     config = to_dict(cfg)
 
     if "detector" in cfg.stages:
+        # the detector's validation: SGDet recall with the frequency prior as predicate head,
+        # i.e. how well its boxes and classes serve the scene-graph task
+        prior = FrequencyPrior.from_counts(counts, pair_counts, cfg.relations.frequency_eps)
+        validate = recall_validation(
+            lambda m: SceneGraphPredictor(m, prior.to(next(m.parameters()).device)).eval(),
+            SceneGraphFrames(ag, cfg.data.frames, val_keys), "sgdet", cfg.test_batch_size,
+            info.device)
         trainer = Trainer(detector, detector_step, detector_frames(ag, cfg.data.frames, train_keys, cfg),
                           collate, cfg.detector_solver, os.path.join(out_dir, "detector"), info,
-                          extra_state={"config": config}, progress=progress, log=log)
+                          extra_state={"config": config}, validate=validate, progress=progress,
+                          log=log)
         if trainer.train(resume=resume).interrupted:
             raise Interrupted(f"detector training stopped; resume with --resume ({out_dir})")
         if info.is_main:

@@ -68,6 +68,8 @@ def test_train_sg_writes_a_complete_checkpoint(sg_run):
     rows = metric_rows(os.path.join(trained, "relations", "metrics.jsonl"))
     assert [r["iteration"] for r in rows if "train/loss" in r] == [1, 2, 3]
     assert any("val/predcls_R@20" in r for r in rows)
+    detector_rows = metric_rows(os.path.join(trained, "detector", "metrics.jsonl"))
+    assert any("val/sgdet_R@20" in r for r in detector_rows)
     assert os.listdir(os.path.join(trained, "relations", "tb"))
     assert os.path.exists(os.path.join(trained, "config.yaml"))
 
