@@ -13,7 +13,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead
+from sgfb.feature_bank.fbo import BankOnlyClassifier
 
 
 class ActionModel(nn.Module):
@@ -24,10 +24,6 @@ class ActionModel(nn.Module):
         self.backbone = backbone
         self.head = head
         self.backbone_frozen = False
-
-    @property
-    def uses_bank(self) -> bool:
-        return isinstance(self.head, BankOnlyClassifier) or getattr(self.head, "fbo", None) is not None
 
     def freeze_backbone(self) -> None:
         """The second stage of the two-stage schedule (LFB §4): the backbone stays fixed, in

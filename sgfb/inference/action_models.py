@@ -7,7 +7,6 @@ checkpoint's slices, max-pooled) and a timeline of scores at given times.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
@@ -27,11 +26,11 @@ class SGFBActionModel:
     """A ``train_sgfb.py`` checkpoint (``kind: sgfb.action/1``)."""
 
     def __init__(self, path: str, device: torch.device, views: int = 10, crops: int = 3,
-                 batch_size: int = 4) -> None:
+                 batch_size: int = 4, state: Dict[str, Any] | None = None) -> None:
         from sgfb.pipelines.action_config import ActionConfig
         from sgfb.pipelines.action_training import CHECKPOINT_KIND, build_action_model
 
-        state = load_checkpoint(path)
+        state = state if state is not None else load_checkpoint(path)
         if state.get("kind") != CHECKPOINT_KIND:
             raise ValueError(f"{path}: not an SGFB action checkpoint (kind {state.get('kind')!r})")
         cfg = apply_mapping(ActionConfig(), state["config"])
@@ -48,7 +47,6 @@ class SGFBActionModel:
         self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
         self.crop, self.mean, self.std = int(pre["crop_size"]), pre["mean"], pre["std"]
         self.layout, self.window, self.slots = bank["layout"], float(bank["window"]), int(bank["slots"])
-        self.uses_bank = bool(bank["fbo"])
 
     def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]) -> VideoBank:
         return bank_from_graphs(video_id, times, graphs, self.layout)
@@ -158,10 +156,12 @@ class STSGNActionModel:
         return out
 
 
-def load_action_model(path: str, device: torch.device, **kwargs: Any):
+def load_action_model(path: str, device: torch.device, views: int = 10, crops: int = 3):
+    """The action model of a checkpoint of either kind; ``views`` x ``crops`` are the test
+    views of SGFB models (ST-SGN models use their own sequences)."""
     state = load_checkpoint(path)
     if state.get("kind") == "sgfb.action/1":
-        return SGFBActionModel(path, device, **kwargs)
+        return SGFBActionModel(path, device, views, crops, state=state)
     from sgfb.stsgn.experiment import CHECKPOINT_FORMAT
     if state.get("format") == CHECKPOINT_FORMAT:
         return STSGNActionModel(path, device)

@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from sgfb.atomic_io import atomic_write
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES
+from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, relationship_group
 from sgfb.inference.schema import RESULT_FORMAT, RESULT_VERSION, validate_result
 from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
 
@@ -46,13 +46,6 @@ def _f32(value: Any) -> float:
     """The shortest decimal that reads back to the same float32 (``0.9``, not
     ``0.8999999761581421``)."""
     return float(str(np.float32(value)))
-
-
-def _group_of(predicate: int) -> str:
-    for group, sl in GROUP_SLICES.items():
-        if sl.start <= predicate < sl.stop:
-            return group
-    raise IndexError(f"relationship index {predicate} outside 0..{NUM_RELATIONSHIPS - 1}")
 
 
 # ----------------------------------------------------------------------------- parts
@@ -134,7 +127,7 @@ def graph_to_json(frame: FramePrediction, threshold: float) -> Dict[str, Any]:
         obj = int(g.pair_objects[p])
         for r in np.flatnonzero(g.relations[p] >= threshold):
             r = int(r)
-            group = _group_of(r)
+            group = relationship_group(r)
             subject, target = (obj, g.person) if group == "spatial" else (g.person, obj)
             relationships.append({
                 "pair": p, "subject": subject, "object": target, "predicate": r,

@@ -9,10 +9,9 @@ names, preprocessing and bank settings: all that inference needs); ``metrics.jso
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +63,19 @@ def oracle_banks(cfg: ActionConfig, out_dir: str, info: DistInfo, log: Callable)
             raise RuntimeError(f"oracle banks failed for {len(summary.failed)} videos")
     barrier(info)
     return directory
+
+
+def prepare_banks(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool,
+                  log: Callable) -> Tuple[str, Optional[BankStore]]:
+    """The bank folder (oracle banks built into ``OUT/banks``, or ``data.bank_dir``) and the
+    window provider of the clip datasets (None for the backbone-only model)."""
+    bank_dir = oracle_banks(cfg, out_dir, info, log) if oracle else cfg.data.bank_dir
+    if cfg.model.fbo == "none":
+        return bank_dir, None
+    if not bank_dir:
+        raise ValueError("an FBO model needs banks: pass --oracle or --bank-dir (or --fbo none)")
+    return bank_dir, BankStore(bank_dir, cfg.data.bank_window, cfg.data.bank_slots,
+                               cfg.data.bank_layout)
 
 
 class ClassSubset(torch.utils.data.Dataset):
@@ -202,11 +214,7 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
     """Train and evaluate one model; returns the metrics (main process) or None."""
     cfg.check()
     os.makedirs(out_dir, exist_ok=True)
-    bank_dir = oracle_banks(cfg, out_dir, info, log) if oracle else cfg.data.bank_dir
-    if cfg.model.fbo != "none" and not bank_dir:
-        raise ValueError("an FBO model needs banks: pass --oracle or --bank-dir (or --fbo none)")
-    banks = (BankStore(bank_dir, cfg.data.bank_window, cfg.data.bank_slots, cfg.data.bank_layout)
-             if cfg.model.fbo != "none" else None)
+    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
     train_split = load_split(cfg.data.train_csv, cfg.data.classes)
     test_split = load_split(cfg.data.test_csv, cfg.data.classes)
     train_ids = video_ids(train_split, cfg.data.videos, cfg.data.max_train_videos)

@@ -17,11 +17,10 @@ from sgfb.atomic_io import write_json
 from sgfb.engine.checkpoint import save_checkpoint
 from sgfb.engine.distributed import DistInfo, barrier
 from sgfb.evaluation.few_shot import few_shot_split, k_shot_videos, save_split, videos_with_classes
-from sgfb.feature_bank.provider import BankStore
 from sgfb.pipelines.action_config import ActionConfig
 from sgfb.pipelines.action_eval import evaluate_actions
 from sgfb.pipelines.action_training import (ClassSubset, StageRun, checkpoint_state, clip_dataset,
-                                            load_split, oracle_banks, train_action_model,
+                                            load_split, prepare_banks, train_action_model,
                                             video_ids)
 
 
@@ -30,11 +29,7 @@ def run_few_shot(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool =
                  log: Callable[[str], None] = print) -> Optional[Dict[str, Any]]:
     cfg.check()
     os.makedirs(out_dir, exist_ok=True)
-    bank_dir = oracle_banks(cfg, out_dir, info, log) if oracle else cfg.data.bank_dir
-    if cfg.model.fbo != "none" and not bank_dir:
-        raise ValueError("an FBO model needs banks: pass --oracle or --bank-dir (or --fbo none)")
-    banks = (BankStore(bank_dir, cfg.data.bank_window, cfg.data.bank_slots, cfg.data.bank_layout)
-             if cfg.model.fbo != "none" else None)
+    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
     train_split = load_split(cfg.data.train_csv, cfg.data.classes)
     test_split = load_split(cfg.data.test_csv, cfg.data.classes)
     num_classes = train_split.num_classes

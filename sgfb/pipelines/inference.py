@@ -79,9 +79,8 @@ class VideoPipeline:
         base = load_scene_graph_model(sg_checkpoint, device=self.device)
         self.predictor = SceneGraphPredictor(TimedDetector(base.detector, self.timer),
                                              TimedHead(base.head, self.timer))
-        kwargs = {"views": self.config.views, "crops": self.config.crops}
-        self.action = load_action_model(action_checkpoint, self.device, **kwargs) \
-            if _is_sgfb(action_checkpoint) else load_action_model(action_checkpoint, self.device)
+        self.action = load_action_model(action_checkpoint, self.device, self.config.views,
+                                        self.config.crops)
 
     # ------------------------------------------------------------------ one video
     def _graphs(self, reader, video_id: str, indices: np.ndarray) -> List[SceneGraph]:
@@ -175,8 +174,3 @@ class VideoPipeline:
         write_report(out_dir, summary.results, threshold=self.config.draw_threshold)
         summary.seconds = self.timer.as_dict()
         return summary
-
-
-def _is_sgfb(path: str) -> bool:
-    from sgfb.engine.checkpoint import load_checkpoint
-    return load_checkpoint(path).get("kind") == "sgfb.action/1"

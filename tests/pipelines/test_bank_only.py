@@ -1,8 +1,6 @@
-import numpy as np
 import pytest
 import torch
 
-from sgfb.data.action_genome import ActionGenome
 from sgfb.feature_bank.fbo import masked_pool
 from sgfb.pipelines.bank_only import BankOnlyConfig, BankOnlyModel, run_bank_only
 
