@@ -14,8 +14,11 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["sgfb", "sgfb.*"]),
     install_requires=[
-        "torch>=2.4",
-        "torchvision>=0.19",
+        # torch.load(weights_only=True) guards every checkpoint we read; releases before 2.10
+        # let a crafted file get past it: CVE-2025-32434 (fixed in 2.6.0) and CVE-2026-24747
+        # (memory corruption in the weights-only unpickler, fixed in 2.10.0).
+        "torch>=2.10.0",
+        "torchvision>=0.25.0",  # the release that pairs with torch 2.10
         "torch-geometric>=2.5",
         "numpy>=1.24",
         "scipy>=1.10",

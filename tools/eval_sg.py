@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Scene-graph recall@K of saved scene graphs against Action Genome annotations.
 
-    python tools/eval_sg.py --annotations ActionGenome/annotations --predictions graphs/ \
+    python tools/eval_sg.py --annotations ActionGenome/annotations --predictions graphs/ \\
         --mode predcls --constraint with [--ks 10 20 50 100] [--out metrics.json]
 
 Predictions: one file per video as `sgfb.structures.save_graphs` writes them (see
@@ -13,27 +13,29 @@ compared.
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.atomic_io import write_json
-from sgfb.engine.cli import run_cli
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.cli import positive_int, probability, run_cli, tool_parser
 from sgfb.evaluation.sg_recall import CONSTRAINTS, DEFAULT_KS
 from sgfb.pipelines.evaluate_graphs import MODES, evaluate_graph_dir
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--predictions", required=True, help="directory of per-video graph files")
     p.add_argument("--mode", choices=MODES, required=True)
     p.add_argument("--constraint", choices=CONSTRAINTS, required=True)
-    p.add_argument("--ks", type=int, nargs="+", default=list(DEFAULT_KS))
-    p.add_argument("--threshold", type=float, default=0.9, help="score threshold for 'semi'")
+    p.add_argument("--ks", type=positive_int, nargs="+", default=list(DEFAULT_KS))
+    p.add_argument("--threshold", type=probability, default=0.9, help="score threshold for 'semi'")
     p.add_argument("--preset", choices=("filtered", "keep_all"), default="filtered")
     p.add_argument("--split", choices=("train", "test"), default=None)
     p.add_argument("--out", help="JSON file for all metrics and per-video recalls")
     args = p.parse_args(argv)
+    inputs = check_inputs_exist({"--annotations": args.annotations,
+                                 "--predictions": args.predictions})
+    if args.out:
+        check_output_location(args.out, inputs, kind="file")
     result = evaluate_graph_dir(args.annotations, args.predictions, args.mode, args.constraint,
                                 args.ks, args.threshold, args.preset, args.split)
     print(f"{args.mode} / {args.constraint} constraint, {result.frames_evaluated} frames "

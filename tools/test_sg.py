@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Evaluate a stage-1 checkpoint: scene-graph recall@K in PredCls, SGCls or SGDet.
 
-    python tools/test_sg.py --checkpoint runs/sg/model.pt --annotations AG/annotations \
-        --frames AG/frames --mode sgdet --constraint with no --out runs/sg/sgdet.json \
+    python tools/test_sg.py --checkpoint runs/sg/model.pt --annotations AG/annotations \\
+        --frames AG/frames --mode sgdet --constraint with no --out runs/sg/sgdet.json \\
         [--head frequency] [--save-graphs graphs/] [--split all]
 
 --head frequency scores the frequency-prior baseline (object class alone) with the same
@@ -13,10 +13,9 @@ per-video recalls.
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.atomic_io import write_json
-from sgfb.engine.cli import run_cli
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.cli import nonnegative_int, positive_int, run_cli, tool_parser
 from sgfb.engine.distributed import resolve_device
 from sgfb.evaluation.sg_recall import CONSTRAINTS, DEFAULT_KS
 from sgfb.pipelines.sg_model import HEADS
@@ -25,8 +24,7 @@ from sgfb.relations.predictor import MODES
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--checkpoint", required=True, help="OUT/model.pt of tools/train_sg.py")
     p.add_argument("--annotations", required=True)
     p.add_argument("--frames", required=True, help="dumped frames (tools/dump_frames.py)")
@@ -35,14 +33,20 @@ def main(argv=None) -> int:
     p.add_argument("--head", choices=HEADS, default="reldn")
     p.add_argument("--split", choices=("train", "test", "all"), default="test")
     p.add_argument("--preset", choices=("filtered", "keep_all"), default="filtered")
-    p.add_argument("--max-frames", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--ks", type=int, nargs="+", default=list(DEFAULT_KS))
+    p.add_argument("--max-frames", type=nonnegative_int, default=0)
+    p.add_argument("--batch-size", type=positive_int, default=4)
+    p.add_argument("--ks", type=positive_int, nargs="+", default=list(DEFAULT_KS))
     p.add_argument("--device", default="auto")
     p.add_argument("--save-graphs", help="directory for the predicted graphs")
     p.add_argument("--out", help="JSON of all metrics and per-video recalls")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    inputs = check_inputs_exist({"--checkpoint": args.checkpoint,
+                                 "--annotations": args.annotations, "--frames": args.frames})
+    if args.save_graphs:
+        check_output_location(args.save_graphs, inputs, "--save-graphs")
+    if args.out:
+        check_output_location(args.out, inputs, kind="file")
     result = test_scene_graphs(args.checkpoint, args.annotations, args.frames, args.mode,
                                args.constraint, args.head, args.split, args.preset,
                                args.max_frames, args.batch_size, str(resolve_device(args.device)),

@@ -173,3 +173,36 @@ def test_cli_exit_status(videos_dir, tmp_path):
     run = _cli(videos_dir, bad, tmp_path / "out")
     assert run.returncode == 1
     assert "1 already complete" in run.stdout and "FAILED BROKEN.mp4" in run.stdout
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("where", ["videos", "videos/frames", "."])
+def test_cli_refuses_outputs_over_into_or_around_the_videos(videos_dir, tmp_path, where):
+    (tmp_path / "frame_list.txt").write_text("AAAAA.mp4/000001.png\n")
+    copy = tmp_path / "videos"
+    copy.mkdir()
+    for name in ("AAAAA.mp4", "BBBBB.mp4"):
+        (copy / name).write_bytes((videos_dir / name).read_bytes())
+    before = _tree(copy)
+    run = _cli(copy, tmp_path / "frame_list.txt", tmp_path / where)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("dump_frames.py: error: --out ")
+    assert _tree(copy) == before and not (copy / "frames").exists()
+
+
+def test_cli_names_an_empty_videos_folder_and_refuses_zero_workers(tmp_path):
+    (tmp_path / "frame_list.txt").write_text("AAAAA.mp4/000001.png\n")
+    (tmp_path / "empty").mkdir()
+    run = _cli(tmp_path / "empty", tmp_path / "frame_list.txt", tmp_path / "out")
+    assert run.returncode == 1 and not (tmp_path / "out").exists()
+    assert run.stderr.strip() == (f"dump_frames.py: error: {tmp_path / 'empty'}: no video files "
+                                  "in this folder (looked for .mp4, .avi, .mkv, .webm, .mov, .m4v)")
+    zero = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "dump_frames.py"),
+                           "--videos", str(tmp_path), "--annotations", str(tmp_path),
+                           "--out", str(tmp_path / "out"), "--workers", "0"],
+                          capture_output=True, text=True, timeout=120)
+    assert zero.returncode == 2 and "error: argument --workers: '0' is not a positive" in zero.stderr
