@@ -50,13 +50,13 @@ def test_infer_writes_json_video_and_report_and_reports_failures(inputs, sg_run,
     for name in ("empty.mp4", "cut.mp4", "missing.mp4"):
         assert f"FAILED {folder / name}" in done.stdout or name == "cut.mp4"
     for video_id in good:
-        data = json.loads((out / f"{video_id}.json").read_text())
+        data = json.loads((out / f"{video_id}.mp4.json").read_text())
         assert validate_result(data) == []
-        result = read_result_json(str(out / f"{video_id}.json"))
+        result = read_result_json(str(out / f"{video_id}.mp4.json"))
         assert len(result.actions) == 18 and result.actions[0].score >= result.actions[-1].score
         assert len(result.timeline.times_s) == int(np.ceil(result.duration_s))
         assert len(result.sampled_frames) == len(sampled_indices(result.num_frames, result.fps, 2))
-        with open_video(str(out / f"{video_id}.mp4")) as annotated, \
+        with open_video(str(out / f"{video_id}.mp4.annotated.mp4")) as annotated, \
                 open_video(str(folder / f"{video_id}.mp4")) as source:
             assert annotated.num_frames == source.num_frames
     report = (out / "report.html").read_text()
@@ -83,5 +83,5 @@ def test_an_stsgn_checkpoint_can_be_the_action_model(inputs, sg_run, stsgn_run, 
                     str(sg_run / "model.pt"), "--action-checkpoint", str(stsgn_run / "model.pt"),
                     "--out", str(out), "--no-video", *FAST],
                    env=ENV, check=True, capture_output=True, timeout=600)
-    result = read_result_json(str(out / f"{good[0]}.json"))
+    result = read_result_json(str(out / f"{good[0]}.mp4.json"))
     assert len(result.actions) == 18 and result.timeline.scores.shape[1] == 5
