@@ -124,6 +124,7 @@ class RecallResult:
     frames_without_ground_truth: int = 0
     protocol: str = DEFAULT_PROTOCOL
     averaging: Tuple[str, ...] = ("video", "frame")
+    timing: Dict[str, float] = field(default_factory=dict)   # load_s, evaluate_s (tools)
 
     def as_dict(self) -> Dict:
         def r(values: Dict[int, float], prefix: str = "R") -> Dict[str, float]:
@@ -139,6 +140,8 @@ class RecallResult:
         out.update(frames_evaluated=self.frames_evaluated,
                    frames_without_ground_truth=self.frames_without_ground_truth,
                    per_video={vid: r(v) for vid, v in self.per_video.items()})
+        if self.timing:
+            out["timing"] = dict(self.timing)
         return out
 
 
