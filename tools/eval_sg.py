@@ -25,7 +25,7 @@ from sgfb.atomic_io import write_json
 from sgfb.engine.cli import run_cli
 from sgfb.evaluation.sg_protocols import CONSTRAINTS, DEFAULT_PROTOCOL, PROTOCOLS
 from sgfb.evaluation.sg_recall import DEFAULT_KS
-from sgfb.pipelines.evaluate_graphs import MODES, evaluate_graph_dir
+from sgfb.pipelines.evaluate_graphs import MODES, evaluate_graph_set
 
 
 def print_result(mode: str, constraint: str, result) -> None:
@@ -69,12 +69,10 @@ def main(argv=None) -> int:
             PROTOCOLS[args.protocol].check_constraint(c)
         except ValueError as exc:
             p.error(str(exc))
-    results = {}
-    for c in dict.fromkeys(args.constraint):
-        results[c] = evaluate_graph_dir(args.annotations, args.predictions, args.mode, c,
-                                        args.ks, args.threshold, args.preset, args.split,
-                                        args.protocol)
-        print_result(args.mode, c, results[c])
+    results = evaluate_graph_set(args.annotations, args.predictions, args.mode, args.constraint,
+                                 args.ks, args.threshold, args.preset, args.split, args.protocol)
+    for c, r in results.items():
+        print_result(args.mode, c, r)
     if args.out:
         if len(results) == 1:
             (c, r), = results.items()
