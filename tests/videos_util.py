@@ -79,6 +79,20 @@ def write_pattern_video(path: Union[str, "os.PathLike[str]"], num_frames: int, f
     return path
 
 
+def faststart_copy(source: str, target: str) -> str:
+    """Remux ``source`` (no re-encoding) to ``target`` with its index (moov) first, so that a
+    truncated copy keeps an intact header: the shape of an interrupted download."""
+    with av.open(source) as src, av.open(target, "w", options={"movflags": "faststart"}) as dst:
+        in_stream = src.streams.video[0]
+        out_stream = dst.add_stream_from_template(in_stream)
+        for packet in src.demux(in_stream):
+            if packet.dts is None:
+                continue
+            packet.stream = out_stream
+            dst.mux(packet)
+    return target
+
+
 def truncate_file(source: str, target: str, fraction: float = 0.5) -> str:
     """Copy the first ``fraction`` of ``source``'s bytes to ``target``."""
     with open(source, "rb") as handle:

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from videos_util import psnr, read_pattern, write_pattern_video  # noqa: E402
+from videos_util import (psnr, read_pattern, truncate_file,  # noqa: E402
+                         write_pattern_video)
 
 from sgfb.data.frame_dump import (MARKER_NAME, DumpSummary, FrameRangeError,  # noqa: E402
                                   dump_frames, dump_video, group_frame_keys)
@@ -36,6 +37,9 @@ def videos_dir(tmp_path_factory) -> Path:
     for name, rate in RATES.items():
         write_pattern_video(root / name, 40, rate)
     (root / "BROKEN.mp4").write_bytes(np.random.default_rng(1).bytes(5000))
+    whole = write_pattern_video(tmp_path_factory.mktemp("whole") / "w.mp4", 40, 25,
+                                faststart=True)
+    truncate_file(whole, str(root / "CUT.mp4"), 0.6)  # header intact, tail missing
     return root
 
 
@@ -134,6 +138,17 @@ def test_broken_and_missing_videos_are_reported_and_others_done(videos_dir, tmp_
     assert "frame 99" in summary.failed["CCCCC.mp4"]
     assert not (tmp_path / "BROKEN.mp4").exists() and not (tmp_path / "CCCCC.mp4").exists()
     assert "3 failed" in summary.format() and "FAILED BROKEN.mp4" in summary.format()
+
+
+@pytest.mark.parametrize("backend", ["pyav", "auto"])
+def test_truncated_video_fails_by_name_even_for_frames_before_the_cut(videos_dir, tmp_path,
+                                                                     backend):
+    summary = dump_frames(videos_dir, ["CUT.mp4/000001.png", "AAAAA.mp4/000001.png"],
+                          tmp_path, progress=False, backend=backend)
+    assert summary.done == ["AAAAA.mp4"] and list(summary.failed) == ["CUT.mp4"]
+    assert "CUT.mp4: truncated or corrupt video (missing tail" in summary.failed["CUT.mp4"]
+    assert "of the 40 frames listed in its header" in summary.failed["CUT.mp4"]
+    assert not (tmp_path / "CUT.mp4").exists()
 
 
 def test_read_frame_keys_sources(tmp_path):

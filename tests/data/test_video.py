@@ -1,6 +1,7 @@
 """sgfb.data.video: frame counts, rates, exact frame identity, clamping, backends, bad files."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -182,19 +183,71 @@ def test_unreadable_files_raise_naming_the_file(broken_root, kind, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS + ["auto"])
-def test_truncated_file_lists_only_decodable_frames(broken_root, backend):
+@pytest.mark.parametrize("kind", ["missing", "empty", "corrupt", "truncated_moov_at_end"])
+def test_decoder_errors_are_sentences_not_errno(broken_root, kind, backend):
+    with pytest.raises(VideoDecodeError) as caught:
+        open_video(_broken(kind, *broken_root), backend)
+    message = str(caught.value)
+    assert "Errno" not in message and "1094995529" not in message
+    expected = {"missing": "does not exist", "empty": "empty (0 bytes)",
+                "corrupt": "corrupt or not a video", "truncated_moov_at_end": "corrupt or not a video"}
+    assert expected[kind] in message
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+def test_truncated_file_is_an_error_naming_file_and_missing_tail(broken_root, backend):
+    path = _broken("truncated_faststart", *broken_root)
+    with pytest.raises(VideoDecodeError,
+                       match=r"truncated_faststart\.mp4: truncated or corrupt video \(missing tail"
+                             r".*only the first \d+ of the 60 frames listed in its header"):
+        open_video(path, backend)
+    with pytest.raises(VideoDecodeError, match="truncated_faststart"):
+        index_video(path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+def test_allow_truncated_reads_only_the_intact_prefix(broken_root, backend):
     path = _broken("truncated_faststart", *broken_root)
     if backend == "decord":
         with pytest.raises(VideoDecodeError, match="truncated_faststart"):
-            open_video(path, backend)
+            open_video(path, backend, allow_truncated=True)
         return
-    with open_video(path, backend) as video:
+    with open_video(path, backend, allow_truncated=True) as video:
         assert video.backend == "pyav"
         assert 0 < video.num_frames < 60
+        assert video.index.damage.startswith("missing tail: the file ends inside packet")
         assert [(i, read_pattern(f)) for i, f in video.iter_frames(range(video.num_frames))] \
             == [(i, i) for i in range(video.num_frames)]
         with pytest.raises(IndexError, match="truncated_faststart"):
             video.get_frames([59])
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.4, 0.7, 0.97])
+def test_ffmpeg_made_file_with_intact_header_and_cut_tail_fails_by_name(ffmpeg, tmp_path,
+                                                                        fraction):
+    good = str(tmp_path / "good.mp4")
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=96x64:rate=25:duration=3", "-pix_fmt", "yuv420p",
+                    "-movflags", "+faststart", good], check=True)
+    assert index_video(good).num_frames == 75 and index_video(good).damage is None
+    cut = truncate_file(good, str(tmp_path / "cut_tail.mp4"), fraction)
+    header_intact = fraction * os.path.getsize(good) > open(good, "rb").read().find(b"mdat")
+    expected = (r"cut_tail\.mp4: truncated or corrupt video \(missing tail.*of the 75 frames "
+                r"listed in its header" if header_intact
+                else r"cut_tail\.mp4: cannot read video: the file ends unexpectedly")
+    for backend in BACKENDS + ["auto"]:
+        with pytest.raises(VideoDecodeError, match=expected):
+            open_video(cut, backend)
+    if not header_intact:
+        return
+    try:
+        video = open_video(cut, "pyav", allow_truncated=True)
+    except VideoDecodeError as err:  # the cut lies inside the first frame
+        assert "cut_tail.mp4: the video stream contains no decodable frames" in str(err)
+        return
+    with video:
+        assert 0 < video.num_frames < 75
+        assert len(video.get_frames(range(video.num_frames))) == video.num_frames
 
 
 @pytest.mark.parametrize("codec", ["libx264", "mpeg4"])
@@ -204,14 +257,28 @@ def test_truncation_anywhere_never_yields_a_wrong_frame(tmp_path, codec):
     good = write_pattern_video(tmp_path / "good.mp4", 60, 25, codec=codec, faststart=True)
     for fraction in np.linspace(0.2, 0.98, 9):
         cut = truncate_file(good, str(tmp_path / "cut.mp4"), fraction)
+        with pytest.raises(VideoDecodeError, match="cut.mp4"):
+            open_video(cut, "pyav")
         try:
-            video = open_video(cut, "pyav")
+            video = open_video(cut, "pyav", allow_truncated=True)
         except VideoDecodeError as err:
             assert "cut.mp4" in str(err)
             continue
         with video:
             assert patterns(video.get_frames(range(video.num_frames))) == \
                 list(range(video.num_frames))
+
+
+def test_describe_decoder_error_reads_like_a_sentence():
+    from sgfb.data.video_errors import describe_decoder_error
+    assert describe_decoder_error(av.error.InvalidDataError(1094995529, "Invalid data found")) \
+        == "the file is corrupt or not a video (FFmpeg found invalid data)"
+    assert describe_decoder_error(av.error.EOFError(541478725, "End of file")) \
+        == "the file ends unexpectedly (truncated?)"
+    assert describe_decoder_error(av.error.UndefinedError(-1, "Weird thing")) == "weird thing"
+    assert describe_decoder_error(RuntimeError("[Errno 5] Input/output error: 'x.mp4'")) \
+        == "input/output error"
+    assert describe_decoder_error(RuntimeError("FFmpeg said no")) == "FFmpeg said no"
 
 
 # --- agreement with ffmpeg's numbering ------------------------------------------------------
