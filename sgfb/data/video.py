@@ -51,6 +51,15 @@ Size = Tuple[int, int]  # (width, height)
 BACKENDS = ("auto", "decord", "pyav")
 
 
+def _displayed(frame: Any, rotation: int) -> np.ndarray:
+    """RGB ``[H, W, 3]`` of an ``av.VideoFrame`` as displayed: turned ``rotation`` degrees
+    counterclockwise (see :class:`FrameIndex`)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, rotation // 90))
+    return rgb
+
+
 def _resize(frame: np.ndarray, size: Optional[Size]) -> np.ndarray:
     """Resize ``[H, W, 3]`` to ``size=(W, H)``: area averaging to shrink, bilinear to enlarge."""
     if size is None or (frame.shape[1], frame.shape[0]) == tuple(size):
@@ -272,7 +281,7 @@ class PyAVVideoReader(VideoReader):
                 raise VideoDecodeError(
                     f"{self._path}: the decoder skipped frame {target} (next frame was "
                     f"{position}); the file is damaged")
-            yield target, _resize(frame.to_ndarray(format="rgb24"), size)
+            yield target, _resize(_displayed(frame, self._index.rotation), size)
 
     def close(self) -> None:
         self._frames = None
@@ -316,6 +325,11 @@ class DecordVideoReader(VideoReader):
                 f"{self._path}: decord failed to decode frames "
                 f"{int(indices.min())}..{int(indices.max())}: "
                 f"{describe_decoder_error(err)}") from err
+        if frames.shape[1:3] != (self.height, self.width):
+            raise VideoDecodeError(
+                f"{self._path}: decord returned {frames.shape[2]}x{frames.shape[1]} frames, "
+                f"the displayed size is {self.width}x{self.height} (rotation "
+                f"{self._index.rotation}); use backend='pyav'")
         if size is None:
             return frames
         return np.stack([_resize(frame, size) for frame in frames])

@@ -39,6 +39,12 @@ class FrameIndex:
         wrong frames for such files.
     damage: ``None`` for an intact file; otherwise what is wrong with it (only with
         ``allow_truncated=True``, when the index holds the intact prefix).
+    rotation: degrees (0, 90, 180 or 270) by which decoded pictures are turned
+        counterclockwise for display, from the stream's display matrix (phones record
+        portrait video as landscape pictures plus this tag). ``width`` and ``height`` are the
+        displayed size, after the rotation; every reader returns displayed frames, as
+        ``ffmpeg -i VIDEO %06d.png`` (autorotate on) and players show them. Flips in the
+        display matrix are not applied.
     """
 
     num_frames: int
@@ -50,6 +56,7 @@ class FrameIndex:
     keyframes: np.ndarray
     leading_pictures: bool
     damage: Optional[str] = None
+    rotation: int = 0
 
 
 @dataclass
@@ -61,6 +68,7 @@ class _Packets:
     cutoff: Optional[int] = None  # set when the file is cut off: frames with pts >= it are lost
     damage: Optional[str] = None  # what is wrong, when cutoff is set
     seen: int = 0  # packets read before the damage (discards included)
+    rotation: Optional[int] = None  # display rotation of the first decoded frame
 
 
 def _demux(container: Any, stream: Any, file_size: int) -> _Packets:
@@ -85,6 +93,8 @@ def _demux(container: Any, stream: Any, file_size: int) -> _Packets:
                 continue
             packets.timestamps.append(packet.pts if packet.pts is not None else packet.dts)
             packets.key_flags.append(bool(packet.is_keyframe))
+            if packets.rotation is None:
+                packets.rotation = _first_frame_rotation(packet)
     except (av.error.FFmpegError, OSError) as err:
         packets.damage = f"read error after packet {packets.seen}: {describe_decoder_error(err)}"
     listed = stream.frames or 0
@@ -94,6 +104,20 @@ def _demux(container: Any, stream: Any, file_size: int) -> _Packets:
         # Lost packets have dts > last_dts. Without any dts no frame can be vouched for.
         packets.cutoff = last_dts + 1 if last_dts is not None else np.iinfo(np.int64).min
     return packets
+
+
+def _first_frame_rotation(packet: Any) -> Optional[int]:
+    """Display rotation of the frame ``packet`` completes (``None`` while the decoder holds
+    it back): the decoder attaches the stream's display matrix to its frames, PyAV does not
+    expose the stream's. One frame is decoded per file; an undecodable first packet gives 0
+    (the decoding readers then report the damage)."""
+    try:
+        frames = packet.decode()
+    except (av.error.FFmpegError, ValueError):
+        return 0
+    if not frames:
+        return None
+    return (int(round(frames[0].rotation / 90.0)) * 90) % 360
 
 
 def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
@@ -127,6 +151,9 @@ def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
             from err
     if width <= 0 or height <= 0:
         raise VideoDecodeError(f"{path}: the video stream has no frame size")
+    rotation = packets.rotation or 0
+    if rotation in (90, 270):
+        width, height = height, width
     timestamps, key_flags = packets.timestamps, packets.key_flags
     timed = all(t is not None for t in timestamps)
     if packets.cutoff is not None:
@@ -153,7 +180,7 @@ def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
         keyframes = np.union1d(keyframes, np.flatnonzero(flags[order])).astype(np.int64)
         leading = _has_leading_pictures(raw, flags)
     return FrameIndex(len(timestamps), Fraction(rate), time_base, width, height, pts,
-                      keyframes, leading, packets.damage)
+                      keyframes, leading, packets.damage, rotation)
 
 
 def _has_leading_pictures(pts_decode_order: np.ndarray, key_flags: np.ndarray) -> bool:

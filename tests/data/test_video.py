@@ -318,3 +318,39 @@ def test_edit_list_video_matches_ffmpeg(tmp_path, ffmpeg):
     if "decord" in BACKENDS:
         with pytest.raises(VideoDecodeError, match="editlist.mp4.*decord counts"):
             open_video(cut, "decord")
+
+
+# --- rotation metadata ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory, ffmpeg) -> Dict[int, str]:
+    """The 96x64 pattern video tagged with each display rotation (no re-encoding)."""
+    root = tmp_path_factory.mktemp("rotated")
+    source = write_pattern_video(root / "src.mp4", 30, 25)
+    out = {}
+    for degrees in (0, 90, 180, 270):
+        out[degrees] = str(root / f"rot{degrees}.mp4")
+        subprocess.run([ffmpeg, "-v", "error", "-i", source, "-c", "copy",
+                        "-metadata:s:v:0", f"rotate={degrees}", out[degrees]], check=True)
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_rotated_video_is_decoded_as_ffmpeg_displays_it(rotated, degrees, backend, ffmpeg,
+                                                        tmp_path):
+    pngs = _ffmpeg_frames(ffmpeg, rotated[degrees], tmp_path / "png")  # autorotate is on
+    theirs = [cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB) for png in pngs]
+    expected_size = (64, 96) if degrees in (90, 270) else (96, 64)
+    assert theirs[0].shape[1::-1] == expected_size  # precondition: ffmpeg rotated them
+    with open_video(rotated[degrees], backend) as video:
+        assert video.index.rotation == degrees
+        assert (video.width, video.height) == expected_size
+        ours = video.get_frames(range(video.num_frames))
+        assert ours.shape == (len(theirs), expected_size[1], expected_size[0], 3)
+        assert video.get_frames([3], size=(20, 10)).shape == (1, 10, 20, 3)
+    for mine, png in zip(ours, theirs):
+        assert psnr(mine, png) >= 40
+    # the unrotated picture is the pattern: turning back recovers the frame number
+    k = degrees // 90
+    assert [read_pattern(np.rot90(f, -k)) for f in ours] == list(range(len(theirs)))
