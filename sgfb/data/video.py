@@ -4,9 +4,11 @@ Frame numbering: index ``i`` (0-based) is the ``i``-th frame the decoder *displa
 presentation order, at the video's native rate. It is exactly the frame that
 ``ffmpeg -i VIDEO.mp4 %06d.png`` writes as number ``i + 1`` for constant-frame-rate video,
 so Action Genome frame ``NNNNNN.png`` is index ``NNNNNN - 1``. (ffmpeg's image output is
-constant-rate: where presentation timestamps leave gaps, e.g. a stream cut with ``-c copy``
-mid-GOP or a video track starting frames after the audio, ffmpeg repeats frames and its
-numbers drift from the decoded index; this module numbers decoded frames.)
+constant-rate: where presentation timestamps leave gaps, e.g. variable-rate recordings or a
+video track starting after the audio, ffmpeg repeats or skips frames and its numbers drift
+from the decoded index; :func:`sgfb.data.ffmpeg_numbering.ffmpeg_image_frames` maps its
+numbers to decoded frames by timestamp. Frame times come from the presentation timestamps:
+:meth:`VideoReader.timestamps`.)
 
 Every reader first indexes the file with PyAV's demuxer (packets only, no decoding: a few
 milliseconds for a 30 s clip; :mod:`sgfb.data.video_index`). The index is the ground truth

@@ -57,6 +57,8 @@ class FrameIndex:
     leading_pictures: bool
     damage: Optional[str] = None
     rotation: int = 0
+    output_rate: Optional[Fraction] = None  # FFmpeg's guessed rate (``ffmpeg -i`` output)
+    start_offset: float = 0.0  # seconds from the container's start to the first frame
 
 
 @dataclass
@@ -138,6 +140,8 @@ def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
                 raise VideoDecodeError(f"{path}: no video stream in the file")
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
+            output_rate = Fraction(stream.guessed_rate) if stream.guessed_rate else None
+            container_start = (container.start_time or 0) / 1_000_000
             if not rate:
                 raise VideoDecodeError(f"{path}: the container states no frame rate")
             packets = _demux(container, stream, os.path.getsize(path))
@@ -179,8 +183,10 @@ def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
         flags = np.asarray(key_flags, dtype=bool)
         keyframes = np.union1d(keyframes, np.flatnonzero(flags[order])).astype(np.int64)
         leading = _has_leading_pictures(raw, flags)
+    start_offset = float(pts[0] * time_base) - container_start if pts is not None else 0.0
     return FrameIndex(len(timestamps), Fraction(rate), time_base, width, height, pts,
-                      keyframes, leading, packets.damage, rotation)
+                      keyframes, leading, packets.damage, rotation, output_rate,
+                      max(start_offset, 0.0))
 
 
 def _has_leading_pictures(pts_decode_order: np.ndarray, key_flags: np.ndarray) -> bool:

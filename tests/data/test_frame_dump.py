@@ -188,3 +188,27 @@ def test_cli_exit_status(videos_dir, tmp_path):
     run = _cli(videos_dir, bad, tmp_path / "out")
     assert run.returncode == 1
     assert "1 already complete" in run.stdout and "FAILED BROKEN.mp4" in run.stdout
+
+
+def test_dump_matches_ffmpeg_images_on_a_vfr_file_with_gaps(ffmpeg, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    path = write_timed_pattern_video(videos / "VFR.mp4", [0, 1, 2, 3, 4, 8, 9, 10, 20, 21, 22])
+    (tmp_path / "png").mkdir()
+    subprocess.run([ffmpeg, "-v", "error", "-i", path, str(tmp_path / "png" / "%06d.png")],
+                   check=True)
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) == 23  # ffmpeg fills the gaps
+    numbers = [1, 5, 6, 7, 8, 12, 19, 20, 23]
+    summary = dump_frames(videos, [f"VFR.mp4/{n:06d}.png" for n in numbers], tmp_path / "out",
+                          progress=False)
+    assert summary.ok, summary.format()
+    for n in numbers:
+        ours = cv2.imread(str(tmp_path / "out" / "VFR.mp4" / f"{n:06d}.png"))
+        theirs = cv2.imread(str(pngs[n - 1]))
+        assert read_pattern(ours) == read_pattern(theirs)
+        assert psnr(ours, theirs) >= 40
+    late = dump_frames(videos, ["VFR.mp4/000024.png"], tmp_path / "out2", progress=False)
+    assert "frame 24 requested but the video has only 23 frames" in late.failed["VFR.mp4"]

@@ -315,6 +315,8 @@ def test_edit_list_video_matches_ffmpeg(tmp_path, ffmpeg):
     theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]
     assert patterns(ours) == theirs
     assert theirs[0] > 0  # the clip really starts later in the source
+    from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
+    assert ffmpeg_image_frames(index_video(cut)).tolist() == list(range(len(pngs)))
     if "decord" in BACKENDS:
         with pytest.raises(VideoDecodeError, match="editlist.mp4.*decord counts"):
             open_video(cut, "decord")
@@ -354,3 +356,40 @@ def test_rotated_video_is_decoded_as_ffmpeg_displays_it(rotated, degrees, backen
     # the unrotated picture is the pattern: turning back recovers the frame number
     k = degrees // 90
     assert [read_pattern(np.rot90(f, -k)) for f in ours] == list(range(len(theirs)))
+
+
+# --- variable frame rate: times and ffmpeg's image numbering --------------------------------
+
+TIMED = {
+    "gaps": dict(slots=[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 20, 21, 22, 23, 24, 25, 26, 40, 41, 42]),
+    "bursts": dict(slots=np.cumsum(np.random.default_rng(0).integers(1, 9, 40)).tolist(),
+                   tick=4),
+    "late_start": dict(slots=list(range(30)), audio_lead_s=0.5),
+    "late_start_gaps": dict(slots=[0, 1, 2, 6, 7, 8, 15, 16], audio_lead_s=0.37),
+    "constant": dict(slots=list(range(30))),
+}
+
+
+@pytest.mark.parametrize("name", list(TIMED))
+def test_vfr_times_and_ffmpeg_image_numbering(name, ffmpeg, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
+
+    spec = TIMED[name]
+    path = write_timed_pattern_video(tmp_path / f"{name}.mp4", **spec)
+    pngs = _ffmpeg_frames(ffmpeg, path, tmp_path / "png")
+    theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]
+    rate = 25 * spec.get("tick", 1)
+    for backend in BACKENDS:
+        with open_video(path, backend) as video:
+            assert video.num_frames == len(spec["slots"])
+            slots = np.asarray(spec["slots"], dtype=np.float64)
+            np.testing.assert_allclose(video.timestamps(), (slots - slots[0]) / rate, atol=1e-6)
+            images = ffmpeg_image_frames(video.index)
+            assert images.tolist() == theirs  # ffmpeg's image n shows decoded frame images[n-1]
+            assert patterns(video.get_frames(images)) == theirs
+    if name == "constant":
+        assert theirs == list(range(30))
+    else:
+        assert theirs != list(range(len(theirs)))  # precondition: ffmpeg repeats/drops frames
