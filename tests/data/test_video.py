@@ -22,11 +22,17 @@ from sgfb.data.video import VideoDecodeError, index_video, open_video  # noqa: E
 N = 40
 RATES = {"24": 24, "25": 25, "29.97": Fraction(30000, 1001), "30": 30}
 
+BACKENDS = ["pyav"]
 try:
     import decord  # noqa: F401
-    BACKENDS = ["pyav", "decord"]
+    BACKENDS.append("decord")
 except ImportError:  # decord has wheels for x86_64 only
-    BACKENDS = ["pyav"]
+    pass
+try:
+    from torchcodec.decoders import VideoDecoder  # noqa: F401
+    BACKENDS.append("torchcodec")
+except (ImportError, OSError, RuntimeError):  # not installed, or no system FFmpeg libraries
+    pass
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +135,10 @@ def test_pyav_random_access_seeks_backwards_and_forwards(videos):
             assert patterns(video.get_frames(wanted)) == wanted
 
 
-def test_leading_b_frames_are_refused_by_decord_and_read_by_pyav(leading_b_video):
-    assert open_video(leading_b_video, "auto").backend == "pyav"
-    with open_video(leading_b_video, "pyav") as video:
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "decord"])
+def test_leading_b_frames_are_refused_by_decord_and_read_by_the_others(leading_b_video,
+                                                                       backend):
+    with open_video(leading_b_video, backend) as video:
         assert video.num_frames == N
         wanted = [3, 12, 13, 25, 38, 0]
         assert patterns(video.get_frames(wanted)) == wanted
@@ -141,13 +148,14 @@ def test_leading_b_frames_are_refused_by_decord_and_read_by_pyav(leading_b_video
             open_video(leading_b_video, "decord")
 
 
-def test_auto_prefers_decord(videos):
-    expected = "decord" if "decord" in BACKENDS else "pyav"
+def test_auto_prefers_torchcodec_and_never_picks_decord(videos, leading_b_video):
+    expected = "torchcodec" if "torchcodec" in BACKENDS else "pyav"
     assert open_video(videos["25"]).backend == expected
+    assert open_video(leading_b_video).backend == expected
 
 
 def test_unknown_backend():
-    with pytest.raises(ValueError, match="pyav"):
+    with pytest.raises(ValueError, match="torchcodec"):
         open_video("x.mp4", backend="opencv")
 
 
@@ -208,7 +216,7 @@ def test_truncated_file_is_an_error_naming_file_and_missing_tail(broken_root, ba
 @pytest.mark.parametrize("backend", BACKENDS + ["auto"])
 def test_allow_truncated_reads_only_the_intact_prefix(broken_root, backend):
     path = _broken("truncated_faststart", *broken_root)
-    if backend == "decord":
+    if backend in ("decord", "torchcodec"):  # only PyAV stops at the cut
         with pytest.raises(VideoDecodeError, match="truncated_faststart"):
             open_video(path, backend, allow_truncated=True)
         return
@@ -309,7 +317,7 @@ def test_edit_list_video_matches_ffmpeg(tmp_path, ffmpeg):
                    check=True)
     pngs = _ffmpeg_frames(ffmpeg, cut, tmp_path / "png")
     with open_video(cut, "auto") as video:
-        assert video.backend == "pyav"
+        assert video.backend == ("torchcodec" if "torchcodec" in BACKENDS else "pyav")
         assert video.num_frames == len(pngs)
         ours = video.get_frames(range(video.num_frames))
     theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]

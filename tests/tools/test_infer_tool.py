@@ -92,3 +92,17 @@ def test_an_stsgn_checkpoint_can_be_the_action_model(inputs, sg_run, stsgn_run, 
                    env=ENV, check=True, capture_output=True, timeout=600)
     result = read_result_json(str(out / f"{good[0]}.json"))
     assert len(result.actions) == 18 and result.timeline.scores.shape[1] == 5
+
+
+def test_frame_times_are_presentation_times_on_vfr_video(sg_run, sgfb_run, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    slots = [0, 1, 2, 3, 4, 8, 9, 10, 20, 21, 22, 23, 40, 41, 60, 61, 62, 63, 64, 65]
+    path = write_timed_pattern_video(tmp_path / "vfr.mp4", slots)   # 25 ticks per second
+    pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu",
+                             InferenceConfig(views=2, crops=1, progress=False, sample_fps=5))
+    result = pipeline.run_video(path)
+    assert result.ok, result.errors
+    got = [(f.frame_index, f.time_s) for f in result.sampled_frames]
+    step = max(1, round(result.fps / 5))
+    assert got == [(i, slots[i] / 25) for i in range(0, len(slots), step)]
