@@ -1,4 +1,4 @@
-"""Video decoding with decord (default) and PyAV (fallback), with frame-exact indexing.
+"""Video decoding with torchcodec (default), PyAV (fallback) and decord, with frame-exact indexing.
 
 Frame numbering: index ``i`` (0-based) is the ``i``-th frame the decoder *displays*, in
 presentation order, at the video's native rate. It is exactly the frame that
