@@ -26,6 +26,8 @@ setup(
         "opencv-python-headless>=4.8",
         "av>=11",
         "decord>=0.6; platform_machine=='x86_64'",
+        # default video backend; needs the system FFmpeg libraries (make sysdeps)
+        "torchcodec>=0.17",
         "pytorchvideo>=0.1.5",
         "tqdm>=4.60",
         "tensorboard>=2.12",

@@ -57,7 +57,8 @@ RESULT_SCHEMA: Dict[str, Any] = {
     "description": (
         "One video's predictions: per sampled frame a person-object scene graph, the "
         "ranked actions of the whole video and the top actions' scores over time. Frame "
-        "indices are 0-based display indices at the native rate; time_s = index / fps."),
+        "indices are 0-based display indices; time_s is the frame's presentation time "
+        "(frame 0 at 0; index / fps on constant-rate video)."),
     "$defs": {
         "node": _obj({
             "id": _INDEX,

@@ -115,7 +115,7 @@ class VideoPipeline:
                     raise VideoDecodeError(f"{path}: the video has no decodable frame")
                 indices = sampled_indices(n, fps, cfg.sample_fps)
                 graphs = self._graphs(reader, video_id, indices)
-                times = indices / fps
+                times = reader.timestamps()[indices]  # presentation times (VFR-exact)
                 with self.timer.stage("bank"):
                     bank = self.action.bank(video_id, times, graphs)
                 with self.timer.stage("action"):
@@ -130,8 +130,8 @@ class VideoPipeline:
             return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")
         return VideoResult(
             video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
-            sampled_frames=[FramePrediction(int(i), float(i / fps), g)
-                            for i, g in zip(indices, graphs)],
+            sampled_frames=[FramePrediction(int(i), float(t), g)
+                            for i, t, g in zip(indices, times, graphs)],
             actions=actions, timeline=ActionTimeline(tl_times, top, tl),
             class_names=list(self.action.class_names))
 
