@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from sgfb.data import vocab
+from sgfb.data.ag_table import (SPLITS, AGTable, AnnotationError, parse_objects, parse_persons,
+                                relation_bits, relations_of)
 from sgfb.data.frame_keys import parse_frame_key
 from sgfb.data.safe_pickle import load_pickle
 from sgfb.structures.scene_graph import SceneGraph
@@ -28,10 +31,6 @@ log = logging.getLogger(__name__)
 OBJECT_PICKLE = "object_bbox_and_relationship.pkl"
 PERSON_PICKLE = "person_bbox.pkl"
 FRAME_LIST = "frame_list.txt"
-
-
-class AnnotationError(ValueError):
-    """A malformed annotation entry; the message names the file, frame key and field."""
 
 
 @dataclass(frozen=True)
@@ -116,15 +115,37 @@ FpsSource = Union[None, str, Mapping[str, float], Callable[[str], float]]
 
 
 class ActionGenome:
-    """Frames of an Action Genome annotation set, grouped by video in frame order."""
+    """Frames of an Action Genome annotation set, grouped by video in frame order.
+
+    The annotations are held as compact columns (:class:`~sgfb.data.ag_table.AGTable`);
+    ``frames``, ``ag[key]`` and iteration build :class:`AGFrame` views on demand, so a frame
+    read twice is two equal objects, not one.
+    """
 
     def __init__(self, frames: Sequence[AGFrame], fps: FpsSource = None,
                  has_person_boxes: bool = False, source: str = "<memory>") -> None:
-        ordered = sorted(frames, key=lambda f: (f.video, f.frame_number))
-        self.frames: Dict[str, AGFrame] = {f.key: f for f in ordered}
+        table = _table_from_frames(list(frames))
+        self._setup(table, np.arange(len(table)), fps, has_person_boxes, source)
+
+    def _setup(self, table: AGTable, rows: np.ndarray, fps: FpsSource,
+               has_person_boxes: bool, source: str) -> None:
+        self.table = table
+        rows = np.asarray(rows, np.int64)
+        videos = np.array([table.videos[r] for r in rows] if len(rows) != len(table)
+                          else table.videos, dtype=np.str_).reshape(-1)
+        order = np.lexsort((table.numbers[rows], videos))
+        self._rows = rows[order]
+        sorted_keys = [table.keys[r] for r in self._rows.tolist()]
+        self._row_of: Dict[str, int] = dict(zip(sorted_keys, self._rows.tolist()))
         self.videos: Dict[str, List[str]] = {}
-        for f in ordered:
-            self.videos.setdefault(f.video_id, []).append(f.key)
+        sorted_videos = videos[order]
+        starts = np.flatnonzero(np.r_[True, sorted_videos[1:] != sorted_videos[:-1]]) \
+            if len(order) else np.zeros(0, np.int64)
+        bounds = np.r_[starts, len(order)].tolist()
+        for begin, end in zip(bounds[:-1], bounds[1:]):
+            video_id = os.path.splitext(str(sorted_videos[begin]))[0]
+            self.videos.setdefault(video_id, []).extend(sorted_keys[begin:end])
+        self.frames: Mapping[str, AGFrame] = _FrameView(self, sorted_keys)
         self.has_person_boxes = has_person_boxes
         self.source = source
         self._fps_lookup = fps_lookup(fps)
@@ -147,6 +168,10 @@ class ActionGenome:
         ``fps``: native frame rates for :meth:`frame_time`: a JSON fps table path
         (``{"VIDEO.mp4": 29.97}``), a mapping, a callable ``video file name -> fps``, or a
         directory of videos to read the rate from.
+
+        Every entry is validated (:class:`AnnotationError` names the file, frame key and
+        field). The pickles are read one at a time and dropped once turned into columns, so
+        the peak memory stays below holding both pickles.
         """
         if preset not in PRESETS:
             raise ValueError(f"unknown filter preset {preset!r}; choose from {sorted(PRESETS)}")
@@ -157,21 +182,55 @@ class ActionGenome:
         if not isinstance(objects, dict):
             raise AnnotationError(f"{object_pickle}: expected a dict of frame key -> objects, "
                                   f"got {type(objects).__name__}")
-        persons = load_pickle(person_pickle) if person_pickle else None
-        if persons is not None and not isinstance(persons, dict):
-            raise AnnotationError(f"{person_pickle}: expected a dict of frame key -> person entry")
-        frames = _parse_frames(objects, persons, object_pickle, person_pickle)
+        columns = parse_objects(objects, object_pickle)
+        del objects
+        n = len(columns.keys)
+        person_boxes = np.full((n, 4), np.nan, np.float32)
+        image_sizes = np.full((n, 2), -1, np.int32)
+        if person_pickle:
+            persons = load_pickle(person_pickle)
+            if not isinstance(persons, dict):
+                raise AnnotationError(f"{person_pickle}: expected a dict of frame key -> "
+                                      "person entry")
+            person_boxes, image_sizes = parse_persons(persons, columns.keys, person_pickle)
+            del persons
+        table = AGTable(columns.keys, columns.videos, columns.numbers, columns.split, SPLITS,
+                        columns.obj_offsets, columns.labels, columns.visible, columns.boxes,
+                        columns.relation_bits, person_boxes, image_sizes)
+        keep = np.ones(n, bool)
         if split is not None:
-            frames = [f for f in frames if f.split == split]
-        frames = _apply_preset(frames, PRESETS[preset], has_person_boxes=persons is not None)
-        return cls(frames, fps=fps, has_person_boxes=persons is not None, source=object_pickle)
+            keep &= table.split == (SPLITS.index(split) if split in SPLITS else -2)
+        rows = _apply_preset(table, keep, PRESETS[preset], person_pickle is not None)
+        ag = cls.__new__(cls)
+        ag._setup(table, rows, fps, person_pickle is not None, object_pickle)
+        return ag
+
+    def frame(self, row: int) -> AGFrame:
+        """The :class:`AGFrame` of table row ``row``."""
+        t = self.table
+        begin, end = int(t.obj_offsets[row]), int(t.obj_offsets[row + 1])
+        boxes = t.boxes[begin:end]
+        objects = [
+            AGObject(label=label, box=None if box[0] != box[0] else box.copy(),
+                     visible=seen, relations=relations_of(bits))
+            for label, box, seen, bits in zip(t.labels[begin:end].tolist(), boxes,
+                                              t.visible[begin:end].tolist(),
+                                              t.relation_bits[begin:end].tolist())
+        ]
+        person = t.person_boxes[row]
+        size = t.image_sizes[row]
+        code = int(t.split[row])
+        return AGFrame(key=t.keys[row], video=t.videos[row], frame_number=int(t.numbers[row]),
+                       split=t.split_names[code] if code >= 0 else None, objects=objects,
+                       person_box=None if np.isnan(person[0]) else person.copy(),
+                       image_size=(int(size[0]), int(size[1])) if size[0] >= 0 else None)
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
         return len(self.frames)
 
     def __iter__(self) -> Iterator[AGFrame]:
-        return iter(self.frames.values())
+        return (self.frame(row) for row in self._rows.tolist())
 
     def __getitem__(self, key: str) -> AGFrame:
         try:
@@ -277,132 +336,66 @@ def _table_lookup(table: Mapping[str, float], name: str, source: str) -> float:
     raise KeyError(f"{source}: no frame rate for video {name}")
 
 
-def _parse_frames(objects: Dict[str, Any], persons: Optional[Dict[str, Any]],
-                  object_pickle: str, person_pickle: Optional[str]) -> List[AGFrame]:
-    unknown_objects: Dict[str, str] = {}
-    unknown_relations: Dict[str, str] = {}
-    frames = []
-    for key, entries in objects.items():
-        video, number = parse_frame_key(key, source=object_pickle)
-        where = f"{object_pickle}: frame {key!r}"
-        if not isinstance(entries, list):
-            raise AnnotationError(f"{where}: expected a list of objects, "
-                                  f"got {type(entries).__name__}")
-        parsed, splits = [], set()
-        for i, entry in enumerate(entries):
-            obj = _parse_object(entry, f"{where} object {i}", unknown_objects, unknown_relations,
-                                key)
-            if obj is not None:
-                parsed.append(obj)
-            meta = entry.get("metadata") if isinstance(entry, dict) else None
-            if isinstance(meta, dict) and meta.get("set") is not None:
-                splits.add(meta["set"])
-        if len(splits) > 1:
-            raise AnnotationError(f"{where}: field 'metadata.set' disagrees between objects: "
-                                  f"{sorted(splits)}")
-        person_box, image_size = None, None
-        if persons is not None and key in persons:
-            person_box, image_size = _parse_person(persons[key], f"{person_pickle}: frame {key!r}")
-        frames.append(AGFrame(key=key, video=video, frame_number=number,
-                              split=splits.pop() if splits else None, objects=parsed,
-                              person_box=person_box, image_size=image_size))
-    if unknown_objects or unknown_relations:
-        parts = []
-        if unknown_objects:
-            parts.append("object classes " + ", ".join(
-                f"{n!r} (e.g. {k})" for n, k in sorted(unknown_objects.items())))
-        if unknown_relations:
-            parts.append("relationship classes " + ", ".join(
-                f"{n!r} (e.g. {k})" for n, k in sorted(unknown_relations.items())))
-        raise AnnotationError(f"{object_pickle}: unknown {'; '.join(parts)}")
-    return frames
+class _FrameView(MappingABC):
+    """``key -> AGFrame`` over an :class:`ActionGenome`, in (video, frame number) order."""
+
+    def __init__(self, ag: ActionGenome, keys: List[str]) -> None:
+        self._ag, self._keys = ag, keys
+
+    def __getitem__(self, key: str) -> AGFrame:
+        return self._ag.frame(self._ag._row_of[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ag._row_of
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
-def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
-                  unknown_relations: Dict[str, str], key: str) -> Optional[AGObject]:
-    if not isinstance(entry, dict):
-        raise AnnotationError(f"{where}: expected a dict, got {type(entry).__name__}")
-    if "class" not in entry:
-        raise AnnotationError(f"{where}: missing field 'class'")
-    name = entry["class"]
-    if not isinstance(name, str):
-        raise AnnotationError(f"{where}: field 'class' must be a string, got {name!r}")
-    label = vocab.OBJECTS.get(name)
-    if label is None:
-        unknown_objects.setdefault(name, key)
-    visible = entry.get("visible", True)
-    if not isinstance(visible, (bool, np.bool_)):
-        raise AnnotationError(f"{where}: field 'visible' must be a bool, got {visible!r}")
-    box = _parse_box(entry.get("bbox"), f"{where}: field 'bbox'", xywh=True)
-    relations: List[int] = []
-    for group, field_name in vocab.GROUP_PICKLE_KEYS.items():
-        names = entry.get(field_name)
-        if names is None:
-            continue
-        if not isinstance(names, (list, tuple)):
-            raise AnnotationError(f"{where}: field {field_name!r} must be a list, got {names!r}")
-        for rel in names:
-            index = vocab.RELATIONSHIPS.get(rel) if isinstance(rel, str) else None
-            if index is None:
-                unknown_relations.setdefault(str(rel), key)
-                continue
-            if vocab.relationship_group(index) != group:
-                raise AnnotationError(f"{where}: field {field_name!r} holds {rel!r}, a "
-                                      f"{vocab.relationship_group(index)} relationship")
-            relations.append(index)
-    if label is None:
-        return None
-    return AGObject(label=label, box=box, visible=bool(visible),
-                    relations=tuple(sorted(set(relations))))
+def _table_from_frames(frames: List[AGFrame]) -> AGTable:
+    names = SPLITS + tuple(sorted({f.split for f in frames if f.split is not None} - set(SPLITS)))
+    counts = [len(f.objects) for f in frames]
+    offsets = np.zeros(len(frames) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    objects = [o for f in frames for o in f.objects]
+    nan4 = np.full(4, np.nan, np.float32)
+    return AGTable(
+        keys=[f.key for f in frames], videos=[f.video for f in frames],
+        numbers=np.array([f.frame_number for f in frames], np.int64),
+        split=np.array([names.index(f.split) if f.split is not None else -1 for f in frames],
+                       np.int8),
+        split_names=names, obj_offsets=offsets,
+        labels=np.array([o.label for o in objects], np.int16),
+        visible=np.array([o.visible for o in objects], bool),
+        boxes=np.array([o.box if o.box is not None else nan4 for o in objects],
+                       np.float32).reshape(-1, 4),
+        relation_bits=np.array([relation_bits(o.relations) for o in objects], np.uint32),
+        person_boxes=np.array([f.person_box if f.person_box is not None else nan4
+                               for f in frames], np.float32).reshape(-1, 4),
+        image_sizes=np.array([f.image_size if f.image_size is not None else (-1, -1)
+                              for f in frames], np.int32).reshape(-1, 2),
+    )
 
 
-def _parse_box(raw: Any, where: str, xywh: bool) -> Optional[np.ndarray]:
-    if raw is None:
-        return None
-    try:
-        box = np.asarray(raw, dtype=np.float32).reshape(-1)
-    except (TypeError, ValueError):
-        raise AnnotationError(f"{where}: expected 4 numbers, got {raw!r}") from None
-    if box.shape[0] != 4 or not np.all(np.isfinite(box)):
-        raise AnnotationError(f"{where}: expected 4 finite numbers, got {raw!r}")
-    if xywh:
-        box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]], np.float32)
-    if box[2] < box[0] or box[3] < box[1]:
-        raise AnnotationError(f"{where}: box has negative width or height: {raw!r}")
-    return box
-
-
-def _parse_person(entry: Any, where: str) -> Tuple[Optional[np.ndarray], Optional[Tuple[int, int]]]:
-    if not isinstance(entry, dict) or "bbox" not in entry:
-        raise AnnotationError(f"{where}: expected a dict with field 'bbox'")
-    try:
-        boxes = np.asarray(entry["bbox"], dtype=np.float32).reshape(-1, 4)
-    except (TypeError, ValueError):
-        raise AnnotationError(f"{where}: field 'bbox' must be an [K, 4] array, "
-                              f"got {entry['bbox']!r}") from None
-    mode = entry.get("bbox_mode", "xyxy")
-    if mode != "xyxy":
-        raise AnnotationError(f"{where}: field 'bbox_mode' is {mode!r}, expected 'xyxy'")
-    size = entry.get("bbox_size")
-    image_size = (int(size[0]), int(size[1])) if size is not None else None
-    if boxes.shape[0] == 0:
-        return None, image_size
-    return _parse_box(boxes[0], f"{where}: field 'bbox'", xywh=False), image_size
-
-
-def _apply_preset(frames: List[AGFrame], preset: FilterPreset,
-                  has_person_boxes: bool) -> List[AGFrame]:
+def _apply_preset(table: AGTable, keep: np.ndarray, preset: FilterPreset,
+                  has_person_boxes: bool) -> np.ndarray:
+    """Table rows kept by ``preset`` among those ``keep`` marks."""
     require_person = preset.require_person_box
     if require_person and not has_person_boxes:
         log.warning("no %s: the '%s' preset cannot require a person box; that criterion is "
                     "skipped for this graph-only data", PERSON_PICKLE, preset.name)
         require_person = False
-    kept = [
-        f for f in frames
-        if (not preset.require_visible_object or f.visible_objects)
-        and (not require_person or f.person_box is not None)
-    ]
-    per_video: Dict[str, int] = {}
-    for f in kept:
-        per_video[f.video] = per_video.get(f.video, 0) + 1
-    return [f for f in kept if per_video[f.video] >= preset.min_frames_per_video]
+    keep = keep.copy()
+    if preset.require_visible_object:
+        keep &= table.visible_counts() > 0
+    if require_person:
+        keep &= ~np.isnan(table.person_boxes[:, 0])
+    rows = np.flatnonzero(keep)
+    if preset.min_frames_per_video > 1 and len(rows):
+        videos = np.array([table.videos[r] for r in rows.tolist()], dtype=np.str_)
+        _, inverse, counts = np.unique(videos, return_inverse=True, return_counts=True)
+        rows = rows[counts[inverse] >= preset.min_frames_per_video]
+    return rows

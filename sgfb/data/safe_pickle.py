@@ -76,13 +76,17 @@ def load_pickle(path: str) -> Any:
     data, and :class:`pickle.UnpicklingError` (naming the file) when it is not a pickle.
     """
     with open(path, "rb") as f:
-        return loads(f.read(), source=path)
+        return _load(f, source=path)   # streamed: no copy of the whole file in memory
 
 
 def loads(data: bytes, source: str = "<bytes>") -> Any:
     """Restricted counterpart of :func:`pickle.loads`; ``source`` names the input in errors."""
+    return _load(io.BytesIO(data), source)
+
+
+def _load(file: io.BufferedIOBase, source: str) -> Any:
     try:
-        return _RestrictedUnpickler(io.BytesIO(data), source).load()
+        return _RestrictedUnpickler(file, source).load()
     except UnsafePickleError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
