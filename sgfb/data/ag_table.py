@@ -198,7 +198,7 @@ def _fast_boxes(raw: List[Any]) -> np.ndarray:
 
 def _slow_objects(objects: Dict[Any, Any], source: str) -> ObjectColumns:
     unknown_objects: Dict[str, str] = {}
-    unknown_relations: Dict[str, str] = {}
+    unknown_relations: Dict[str, Tuple[str, str]] = {}
     keys, videos, numbers, splits, counts = [], [], [], [], []
     labels, visible, boxes, bits = [], [], [], []
     for key, entries in objects.items():
@@ -228,10 +228,12 @@ def _slow_objects(objects: Dict[Any, Any], source: str) -> ObjectColumns:
         parts = []
         if unknown_objects:
             parts.append("object classes " + ", ".join(
-                f"{n!r} (e.g. {k})" for n, k in sorted(unknown_objects.items())))
+                f"{n!r} (field 'class', e.g. frame {k!r})"
+                for n, k in sorted(unknown_objects.items())))
         if unknown_relations:
             parts.append("relationship classes " + ", ".join(
-                f"{n!r} (e.g. {k})" for n, k in sorted(unknown_relations.items())))
+                f"{n!r} (field {f!r}, e.g. frame {k!r})"
+                for n, (k, f) in sorted(unknown_relations.items())))
         raise AnnotationError(f"{source}: unknown {'; '.join(parts)}")
     offsets = np.zeros(len(keys) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -242,7 +244,7 @@ def _slow_objects(objects: Dict[Any, Any], source: str) -> ObjectColumns:
 
 
 def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
-                  unknown_relations: Dict[str, str], key: str):
+                  unknown_relations: Dict[str, Tuple[str, str]], key: str):
     if not isinstance(entry, dict):
         raise AnnotationError(f"{where}: expected a dict, got {type(entry).__name__}")
     if "class" not in entry:
@@ -267,7 +269,7 @@ def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
         for rel in names:
             index = vocab.RELATIONSHIPS.get(rel) if isinstance(rel, str) else None
             if index is None:
-                unknown_relations.setdefault(str(rel), key)
+                unknown_relations.setdefault(str(rel), (key, field_name))
                 continue
             if vocab.relationship_group(index) != group:
                 raise AnnotationError(f"{where}: field {field_name!r} holds {rel!r}, a "
@@ -290,15 +292,15 @@ def parse_box(raw: Any, where: str, xywh: bool) -> Optional[np.ndarray]:
     if raw is None:
         return None
     try:
-        box = np.asarray(raw, dtype=np.float32).reshape(-1)
+        box = np.asarray(raw, dtype=np.float32)
     except (TypeError, ValueError):
-        raise AnnotationError(f"{where}: expected 4 numbers, got {raw!r}") from None
-    if box.shape[0] != 4 or not np.all(np.isfinite(box)):
-        raise AnnotationError(f"{where}: expected 4 finite numbers, got {raw!r}")
+        raise AnnotationError(f"{where}: expected 4 numbers, got {_short(raw)}") from None
+    if isinstance(raw, str) or box.shape != (4,) or not np.all(np.isfinite(box)):
+        raise AnnotationError(f"{where}: expected 4 finite numbers, got {_short(raw)}")
     if xywh:
         box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]], np.float32)
     if box[2] < box[0] or box[3] < box[1]:
-        raise AnnotationError(f"{where}: box has negative width or height: {raw!r}")
+        raise AnnotationError(f"{where}: box has negative width or height: {_short(raw)}")
     return box
 
 
@@ -323,21 +325,22 @@ def _fast_persons(entries: List[Any]) -> Tuple[np.ndarray, np.ndarray]:
     arrays = list(map(itemgetter("bbox"), given))
     if not _only(arrays, (np.ndarray,)):
         raise _NotFast
-    shapes = list(map(attrgetter("shape"), arrays))
+    filled = np.fromiter(map(attrgetter("size"), arrays), np.int64, len(arrays)) > 0
+    boxed = list(compress(arrays, filled))      # empty arrays of any shape: no person box
+    shapes = list(map(attrgetter("shape"), boxed))
     if set(map(len, shapes)) - {2} or set(map(itemgetter(1), shapes)) - {4}:
         raise _NotFast
-    counts = np.fromiter(map(itemgetter(0), shapes), np.int64, len(shapes))
+    counts = np.zeros(len(arrays), np.int64)
+    counts[filled] = np.fromiter(map(itemgetter(0), shapes), np.int64, len(shapes))
     if set(map(methodcaller("get", "bbox_mode", "xyxy"), given)) - {"xyxy"}:
         raise _NotFast
     person_boxes = np.full((n, 4), np.nan, np.float32)
-    if arrays:
-        stacked = np.concatenate(arrays).astype(np.float32)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        first = stacked[starts[counts > 0]]
-        if not np.all(np.isfinite(first)) or np.any(first[:, 2:] < first[:, :2]):
+    if boxed:
+        stacked = np.concatenate(boxed).astype(np.float32)
+        if not np.all(np.isfinite(stacked)) or np.any(stacked[:, 2:] < stacked[:, :2]):
             raise _NotFast
-        rows = np.flatnonzero(present)[counts > 0]
-        person_boxes[rows] = first
+        starts = np.concatenate([[0], np.cumsum(counts[filled])[:-1]])
+        person_boxes[np.flatnonzero(present)[filled]] = stacked[starts]
     sizes = list(map(methodcaller("get", "bbox_size"), given))
     has_size = np.fromiter(map(is_not, sizes, repeat(None)), bool, len(sizes))
     sized = list(compress(sizes, has_size))
@@ -373,18 +376,31 @@ def parse_person(entry: Any, where: str) -> Tuple[Optional[np.ndarray], Optional
     """First person box and the image size (width, height) of one ``person_bbox.pkl`` entry."""
     if not isinstance(entry, dict) or "bbox" not in entry:
         raise AnnotationError(f"{where}: expected a dict with field 'bbox'")
+    raw = entry["bbox"]
     try:
-        boxes = np.asarray(entry["bbox"], dtype=np.float32).reshape(-1, 4)
+        boxes = np.asarray(raw, dtype=np.float32)
     except (TypeError, ValueError):
-        raise AnnotationError(f"{where}: field 'bbox' must be an [K, 4] array, "
-                              f"got {entry['bbox']!r}") from None
+        boxes = None
+    if boxes is None or (boxes.size and (boxes.ndim != 2 or boxes.shape[1] != 4)):
+        raise AnnotationError(f"{where}: field 'bbox' must be a [K, 4] array of xyxy boxes, "
+                              f"got {_short(raw)}")
     mode = entry.get("bbox_mode", "xyxy")
     if mode != "xyxy":
         raise AnnotationError(f"{where}: field 'bbox_mode' is {mode!r}, expected 'xyxy'")
     image_size = _parse_size(entry.get("bbox_size"), f"{where}: field 'bbox_size'")
-    if boxes.shape[0] == 0:
+    if boxes.size == 0:
         return None, image_size
-    return parse_box(boxes[0], f"{where}: field 'bbox'", xywh=False), image_size
+    for k, box in enumerate(boxes):
+        parse_box(box, f"{where}: field 'bbox' row {k}", xywh=False)
+    return boxes[0].copy(), image_size
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a bad value, shape and dtype for arrays (their repr can be huge)."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} ({value.dtype}): {np.array2string(value, threshold=8)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_size(size: Any, where: str) -> Optional[Tuple[int, int]]:
