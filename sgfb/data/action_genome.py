@@ -142,9 +142,11 @@ class ActionGenome:
         starts = np.flatnonzero(np.r_[True, sorted_videos[1:] != sorted_videos[:-1]]) \
             if len(order) else np.zeros(0, np.int64)
         bounds = np.r_[starts, len(order)].tolist()
+        self._video_spans: Dict[str, List[Tuple[int, int]]] = {}
         for begin, end in zip(bounds[:-1], bounds[1:]):
             video_id = os.path.splitext(str(sorted_videos[begin]))[0]
             self.videos.setdefault(video_id, []).extend(sorted_keys[begin:end])
+            self._video_spans.setdefault(video_id, []).append((begin, end))
         self.frames: Mapping[str, AGFrame] = _FrameView(self, sorted_keys)
         self.has_person_boxes = has_person_boxes
         self.source = source
@@ -243,6 +245,25 @@ class ActionGenome:
         if video_id not in self.videos:
             raise KeyError(f"video {video_id!r} is not in {self.source}")
         return [self.frames[k] for k in self.videos[video_id]]
+
+    def video_rows(self, video_id: str) -> np.ndarray:
+        """Rows of :attr:`table` holding the frames of a video (id), in frame order (the
+        order of ``videos[video_id]``)."""
+        if video_id not in self.videos:
+            raise KeyError(f"video {video_id!r} is not in {self.source}")
+        return np.concatenate([self._rows[b:e] for b, e in self._video_spans[video_id]])
+
+    def frame_times(self, video_id: str) -> np.ndarray:
+        """float64 seconds of the frames of a video (id), in frame order: the values of
+        :meth:`frame_time` for ``videos[video_id]``, computed at once."""
+        if video_id not in self.videos:
+            raise KeyError(f"video {video_id!r} is not in {self.source}")
+        parts = [np.zeros(0, np.float64)]
+        for begin, end in self._video_spans[video_id]:   # one span per video file name
+            rows = self._rows[begin:end]
+            fps = self.fps(self.table.videos[int(rows[0])])
+            parts.append((self.table.numbers[rows] - 1).astype(np.float64) / fps)
+        return np.concatenate(parts)
 
     def scene_graph(self, key: str, include_invisible: bool = False) -> SceneGraph:
         return self[key].scene_graph(include_invisible)

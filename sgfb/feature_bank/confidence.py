@@ -50,6 +50,7 @@ def confidence_matrix(graph: SceneGraph, layout: str = "paper") -> np.ndarray:
 def frame_features(graphs: Sequence[SceneGraph], layout: str = "paper") -> np.ndarray:
     """``[T, 35 * R]`` flattened confidence matrices of ``graphs``, in order."""
     dim = feature_dim(layout)
-    if not graphs:
-        return np.zeros((0, dim), np.float32)
-    return np.stack([confidence_matrix(g, layout).reshape(dim) for g in graphs])
+    out = np.zeros((len(graphs), dim), np.float32)
+    for i, g in enumerate(graphs):   # filled in place: no per-frame copies to stack
+        out[i] = confidence_matrix(g, layout).reshape(dim)
+    return out

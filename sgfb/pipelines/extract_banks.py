@@ -15,7 +15,8 @@ from tqdm import tqdm
 from sgfb.atomic_io import remove_stale_temporaries
 from sgfb.data.action_genome import ActionGenome
 from sgfb.engine.workers import process_pool
-from sgfb.feature_bank.bank import bank_from_graphs, bank_path, save_bank
+from sgfb.feature_bank.bank import VideoBank, bank_from_graphs, bank_path, save_bank
+from sgfb.feature_bank.oracle import oracle_features, oracle_inputs
 from sgfb.structures.graph_file import load_graphs
 
 
@@ -33,17 +34,17 @@ class ExtractionSummary:
 
 
 def _job(args: Tuple) -> Tuple[str, Optional[str]]:
-    video_id, times, keys, source, graphs_file, layout, out = args
+    video_id, times, keys, source, payload, layout, out = args
     try:
-        if source == "oracle":
-            graphs = keys  # already SceneGraphs
-        else:
-            predicted = load_graphs(graphs_file)
+        if source == "oracle":   # payload: oracle_inputs, filled into the bank array directly
+            bank = VideoBank(video_id, times, oracle_features(*payload, layout), keys, layout)
+        else:                    # payload: the predicted graphs file
+            predicted = load_graphs(payload)
             missing = [k for k in keys if k not in predicted]
             if missing:
-                raise KeyError(f"{graphs_file} has no graph for {missing[:3]}")
-            graphs = [predicted[k] for k in keys]
-        save_bank(bank_path(out, video_id), bank_from_graphs(video_id, times, graphs, layout))
+                raise KeyError(f"{payload} has no graph for {missing[:3]}")
+            bank = bank_from_graphs(video_id, times, [predicted[k] for k in keys], layout)
+        save_bank(bank_path(out, video_id), bank)
         return video_id, None
     except Exception as exc:  # reported per video; the others go on
         return video_id, f"{type(exc).__name__}: {exc}"
@@ -64,13 +65,13 @@ def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = No
             summary.skipped.append(video_id)
             continue
         try:
-            times = [ag.frame_time(k) for k in keys]
+            times = ag.frame_times(video_id)    # in frame order, so increasing
         except Exception as exc:  # a missing rate or an unreadable video: report, go on
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             summary.failed[video_id] = f"{type(exc).__name__}: {message}"
             continue
         if graphs_dir is None:
-            jobs.append((video_id, times, [ag.scene_graph(k) for k in keys], "oracle", None,
+            jobs.append((video_id, times, keys, "oracle", oracle_inputs(ag, video_id),
                          layout, out_dir))
         else:
             jobs.append((video_id, times, keys, "predicted",
