@@ -1,21 +1,23 @@
 #!/usr/bin/env python
 """ActionGenome.load vs a plain pickle.load of the same files, on an AG-size annotation set.
 
-    python bench/ag_load.py --workdir /tmp/ag_bench [--frames 288782] [--repeat 3]
+    python bench/ag_load.py --workdir /tmp/ag_bench [--frames 288782] [--repeat 3] [--trace]
 
 Builds (once, in WORKDIR) an annotation set of the size of Action Genome (288,782 frames) by
 tiling a synthetic set from ``tools/make_synthetic.py --annotations-only`` under new video
-ids; every entry is a fresh object, as in a real pickle. Then, each in its own subprocess:
+ids; every entry is a fresh object, as in a real pickle. Then, each in its own subprocess,
+interleaved ``--repeat`` times (best of each kept):
 
 - reference: ``pickle.load`` of ``object_bbox_and_relationship.pkl`` and ``person_bbox.pkl``
   (both kept, as a user of the raw files has them);
 - ours: ``ActionGenome.load(WORKDIR/annotations)`` (restricted unpickler, every entry
   validated, compact columns).
 
-Time is wall time of the load alone (imports excluded), best of ``--repeat`` runs. Memory is
-the peak traced by ``tracemalloc`` during the load (numpy buffers included), measured in
-separate runs so tracing does not slow the timed ones; the peak resident size
-(``ru_maxrss``, imports included) is printed beside it. Prints both ratios.
+Time: CPU seconds and wall seconds of the load alone (imports excluded); on a shared machine
+the CPU time is the steadier of the two. Memory: the peak resident size during the load
+above the resident size just before it (``ru_maxrss`` minus the RSS after imports).
+``--trace`` adds one run of each under ``tracemalloc`` (peak of Python allocations; slow).
+Prints both ratios.
 """
 from __future__ import annotations
 
@@ -36,9 +38,11 @@ mode, folder, trace = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 import numpy
 if mode == "ours":
     from sgfb.data.action_genome import ActionGenome
+with open("/proc/self/statm") as f:
+    before = int(f.read().split()[1]) * resource.getpagesize()
 if trace:
     tracemalloc.start()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if mode == "reference":
     held = []
     for name in ("object_bbox_and_relationship.pkl", "person_bbox.pkl"):
@@ -47,10 +51,11 @@ if mode == "reference":
     frames = len(held[0])
 else:
     frames = len(ActionGenome.load(folder))
-seconds = time.perf_counter() - start
+cpu, seconds = time.process_time() - cpu, time.perf_counter() - start
 peak = tracemalloc.get_traced_memory()[1] if trace else None
-print(json.dumps({"seconds": seconds, "traced_peak": peak, "frames": frames,
-                  "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "cpu": cpu, "traced_peak": peak, "frames": frames,
+                  "maxrss": maxrss, "rss_before": before}))
 """
 
 
@@ -114,30 +119,41 @@ def main() -> None:
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--frames", type=int, default=AG_FRAMES)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--trace", action="store_true", help="also a tracemalloc run of each")
     args = parser.parse_args()
     folder = build(args.workdir, args.frames)
     sizes = {n: os.path.getsize(os.path.join(folder, n)) / 2**20
              for n in ("object_bbox_and_relationship.pkl", "person_bbox.pkl")}
     print(f"set: {args.frames} frames; pickles {sizes['object_bbox_and_relationship.pkl']:.0f} MiB "
-          f"+ {sizes['person_bbox.pkl']:.0f} MiB")
-    results = {}
-    for mode in ("reference", "ours"):
-        runs = []
-        for _ in range(args.repeat):    # interleaving would be fairer on a loaded machine,
-            runs.append(measure(mode, folder, trace=False))   # but each run is seconds
-        traced = measure(mode, folder, trace=True)
-        results[mode] = {"seconds": min(r["seconds"] for r in runs),
-                         "all_seconds": [round(r["seconds"], 2) for r in runs],
-                         "traced_peak": traced["traced_peak"],
-                         "maxrss": min(r["maxrss"] for r in runs), "frames": runs[0]["frames"]}
-        r = results[mode]
-        print(f"{mode:>9}: {r['seconds']:6.2f} s (runs {r['all_seconds']}), traced peak "
-              f"{r['traced_peak'] / 2**30:5.2f} GiB, max RSS {r['maxrss'] / 2**30:5.2f} GiB, "
-              f"{r['frames']} frames")
-    ref, ours = results["reference"], results["ours"]
-    print(f"time ratio ours/reference: {ours['seconds'] / ref['seconds']:.2f}x")
-    print(f"peak memory ratio ours/reference: traced {ours['traced_peak'] / ref['traced_peak']:.2f}x, "
-          f"max RSS {ours['maxrss'] / ref['maxrss']:.2f}x")
+          f"+ {sizes['person_bbox.pkl']:.0f} MiB; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at start", flush=True)
+    runs: Dict[str, list] = {"reference": [], "ours": []}
+    for _ in range(args.repeat):
+        for mode in runs:                        # interleaved: the load of the machine varies
+            runs[mode].append(measure(mode, folder, trace=False))
+            r = runs[mode][-1]
+            print(f"  {mode}: {r['cpu']:.2f} CPU-s, {r['seconds']:.2f} s wall, peak RSS "
+                  f"+{(r['maxrss'] - r['rss_before']) / 2**30:.2f} GiB", flush=True)
+    best = {}
+    for mode, done in runs.items():
+        best[mode] = {"cpu": min(r["cpu"] for r in done),
+                      "seconds": min(r["seconds"] for r in done),
+                      "grown": min(r["maxrss"] - r["rss_before"] for r in done),
+                      "maxrss": min(r["maxrss"] for r in done), "frames": done[0]["frames"]}
+        if args.trace:
+            best[mode]["traced_peak"] = measure(mode, folder, trace=True)["traced_peak"]
+        b = best[mode]
+        print(f"{mode:>9}: {b['cpu']:6.2f} CPU-s, {b['seconds']:6.2f} s wall, peak RSS during "
+              f"the load +{b['grown'] / 2**30:.2f} GiB (max RSS {b['maxrss'] / 2**30:.2f} GiB)"
+              + (f", traced peak {b['traced_peak'] / 2**30:.2f} GiB" if args.trace else "")
+              + f", {b['frames']} frames")
+    ref, ours = best["reference"], best["ours"]
+    print(f"time ratio ours/reference: {ours['cpu'] / ref['cpu']:.2f}x CPU, "
+          f"{ours['seconds'] / ref['seconds']:.2f}x wall")
+    print(f"peak memory ratio ours/reference: {ours['grown'] / ref['grown']:.2f}x (RSS growth), "
+          f"{ours['maxrss'] / ref['maxrss']:.2f}x (max RSS)"
+          + (f", {ours['traced_peak'] / ref['traced_peak']:.2f}x (traced)" if args.trace else ""))
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":

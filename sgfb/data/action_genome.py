@@ -246,6 +246,11 @@ class ActionGenome:
             raise KeyError(f"video {video_id!r} is not in {self.source}")
         return [self.frames[k] for k in self.videos[video_id]]
 
+    @property
+    def rows(self) -> np.ndarray:
+        """Rows of :attr:`table` holding this set's frames, in (video, frame number) order."""
+        return self._rows
+
     def video_rows(self, video_id: str) -> np.ndarray:
         """Rows of :attr:`table` holding the frames of a video (id), in frame order (the
         order of ``videos[video_id]``)."""

@@ -69,6 +69,16 @@ class AGTable:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def object_rows(self, frame_rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(frame, objects)``: the object rows of frames ``frame_rows`` in that order, and
+        for each the position in ``frame_rows`` of the frame that owns it."""
+        frame_rows = np.asarray(frame_rows, np.int64)
+        begins = self.obj_offsets[frame_rows]
+        lengths = self.obj_offsets[frame_rows + 1] - begins
+        placed = np.cumsum(lengths) - lengths       # where each frame's objects start here
+        objects = np.arange(int(lengths.sum())) + np.repeat(begins - placed, lengths)
+        return np.repeat(np.arange(len(frame_rows)), lengths), objects
+
     def visible_counts(self) -> np.ndarray:
         """Visible objects per frame, int64 [N]."""
         cumulative = np.concatenate([[0], np.cumsum(self.visible, dtype=np.int64)])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+import numpy as np
+
 from sgfb.data import vocab
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
@@ -11,21 +13,23 @@ from sgfb.data.charades import Charades
 def action_genome_stats(ag: ActionGenome) -> Dict[str, Any]:
     """Counts over every frame of ``ag`` (load it with the ``keep_all`` preset for the raw
     numbers). ``relationships`` counts relationship labels per group;
-    ``frames_without_person_box`` is None for graph-only data (no ``person_bbox.pkl``)."""
+    ``frames_without_person_box`` is None for graph-only data (no ``person_bbox.pkl``).
+    Computed on the annotation columns at once (no per-frame objects)."""
+    t = ag.table
+    _, objects = t.object_rows(ag.rows)
+    bits = t.relation_bits[objects]
+    per_relation = [int(np.count_nonzero(bits >> np.uint32(r) & 1))
+                    for r in range(len(vocab.AG_RELATIONSHIPS))]
     groups = {g: 0 for g in vocab.GROUPS}
-    objects = visible = 0
-    for frame in ag:
-        objects += len(frame.objects)
-        visible += len(frame.visible_objects)
-        for obj in frame.objects:
-            for r in obj.relations:
-                groups[vocab.relationship_group(r)] += 1
-    no_person = (sum(1 for f in ag if f.person_box is None) if ag.has_person_boxes else None)
+    for r, n in enumerate(per_relation):
+        groups[vocab.relationship_group(r)] += n
+    no_person = (int(np.isnan(t.person_boxes[ag.rows, 0]).sum()) if ag.has_person_boxes
+                 else None)
     return {
         "videos": len(ag.videos),
         "frames": len(ag),
-        "objects": objects,
-        "visible_objects": visible,
+        "objects": int(len(objects)),
+        "visible_objects": int(t.visible[objects].sum()),
         "relationships": groups,
         "frames_without_person_box": no_person,
     }

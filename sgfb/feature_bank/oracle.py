@@ -27,11 +27,7 @@ def oracle_inputs(ag: ActionGenome, video_id: str) -> Tuple[np.ndarray, np.ndarr
     Small arrays, cheap to send to a worker process."""
     t = ag.table
     rows = ag.video_rows(video_id)
-    begins = t.obj_offsets[rows]
-    lengths = t.obj_offsets[rows + 1] - begins
-    placed = np.cumsum(lengths) - lengths           # where each frame's objects start here
-    objects = np.arange(int(lengths.sum())) + np.repeat(begins - placed, lengths)
-    frame = np.repeat(np.arange(len(rows)), lengths)
+    frame, objects = t.object_rows(rows)
     seen = t.visible[objects]
     counts = np.bincount(frame[seen], minlength=len(rows)).astype(np.int64)
     return counts, t.labels[objects[seen]], t.relation_bits[objects[seen]]
