@@ -20,8 +20,8 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 import numpy as np
 
 from sgfb.data import vocab
-from sgfb.data.ag_table import (SPLITS, AGTable, AnnotationError, parse_objects, parse_persons,
-                                relation_bits, relations_of)
+from sgfb.data.ag_table import (SPLITS, AGTable, AnnotationError, gc_paused, parse_objects,
+                                parse_persons, relation_bits, relations_of)
 from sgfb.data.frame_keys import parse_frame_key
 from sgfb.data.safe_pickle import load_pickle
 from sgfb.structures.scene_graph import SceneGraph
@@ -180,32 +180,33 @@ class ActionGenome:
         object_pickle, person_pickle = _locate(path, person_pickle)
         if os.path.isdir(path):
             vocab.check_against_official(*vocab.find_class_files(path))
-        objects = load_pickle(object_pickle)
-        if not isinstance(objects, dict):
-            raise AnnotationError(f"{object_pickle}: expected a dict of frame key -> objects, "
-                                  f"got {type(objects).__name__}")
-        columns = parse_objects(objects, object_pickle)
-        del objects
-        n = len(columns.keys)
-        person_boxes = np.full((n, 4), np.nan, np.float32)
-        image_sizes = np.full((n, 2), -1, np.int32)
-        if person_pickle:
-            persons = load_pickle(person_pickle)
-            if not isinstance(persons, dict):
-                raise AnnotationError(f"{person_pickle}: expected a dict of frame key -> "
-                                      "person entry")
-            person_boxes, image_sizes = parse_persons(persons, columns.keys, person_pickle)
-            del persons
-        table = AGTable(columns.keys, columns.videos, columns.numbers, columns.split, SPLITS,
-                        columns.obj_offsets, columns.labels, columns.visible, columns.boxes,
-                        columns.relation_bits, person_boxes, image_sizes)
-        keep = np.ones(n, bool)
-        if split is not None:
-            keep &= table.split == (SPLITS.index(split) if split in SPLITS else -2)
-        rows = _apply_preset(table, keep, PRESETS[preset], person_pickle is not None)
-        ag = cls.__new__(cls)
-        ag._setup(table, rows, fps, person_pickle is not None, object_pickle)
-        return ag
+        with gc_paused():   # millions of new containers, no cycles: see gc_paused
+            objects = load_pickle(object_pickle)
+            if not isinstance(objects, dict):
+                raise AnnotationError(f"{object_pickle}: expected a dict of frame key -> "
+                                      f"objects, got {type(objects).__name__}")
+            columns = parse_objects(objects, object_pickle)
+            del objects
+            n = len(columns.keys)
+            person_boxes = np.full((n, 4), np.nan, np.float32)
+            image_sizes = np.full((n, 2), -1, np.int32)
+            if person_pickle:
+                persons = load_pickle(person_pickle)
+                if not isinstance(persons, dict):
+                    raise AnnotationError(f"{person_pickle}: expected a dict of frame key -> "
+                                          "person entry")
+                person_boxes, image_sizes = parse_persons(persons, columns.keys, person_pickle)
+                del persons
+            table = AGTable(columns.keys, columns.videos, columns.numbers, columns.split, SPLITS,
+                            columns.obj_offsets, columns.labels, columns.visible, columns.boxes,
+                            columns.relation_bits, person_boxes, image_sizes)
+            keep = np.ones(n, bool)
+            if split is not None:
+                keep &= table.split == (SPLITS.index(split) if split in SPLITS else -2)
+            rows = _apply_preset(table, keep, PRESETS[preset], person_pickle is not None)
+            ag = cls.__new__(cls)
+            ag._setup(table, rows, fps, person_pickle is not None, object_pickle)
+            return ag
 
     def frame(self, row: int) -> AGFrame:
         """The :class:`AGFrame` of table row ``row``."""

@@ -1,5 +1,6 @@
 """Malformed Action Genome entries are errors naming the file, the frame key and the field
 (issue #11 item 11), read through ActionGenome.load and through tools/dataset_stats.py."""
+import gc
 import pickle
 import re
 import runpy
@@ -169,3 +170,20 @@ def test_unusual_valid_layouts_read_like_the_official_one(tmp_path, variant):
         assert got[1][3] is None
         got[1] = got[1][:3] + (reference[1][3],) + got[1][4:]
     assert got == reference
+
+
+def test_garbage_collection_is_restored_after_load_and_after_an_error(tmp_path):
+    good = _write(tmp_path / "good")
+    bad = _write(tmp_path / "bad", bad_person=_person(bbox_size="640x480"))
+    assert gc.isenabled()
+    ActionGenome.load(str(good))
+    assert gc.isenabled()
+    with pytest.raises(AnnotationError):
+        ActionGenome.load(str(bad))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ActionGenome.load(str(good))
+        assert not gc.isenabled()      # a caller's choice is kept
+    finally:
+        gc.enable()
