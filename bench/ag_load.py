@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """ActionGenome.load vs a plain pickle.load of the same files, on an AG-size annotation set.
 
-    python bench/ag_load.py --workdir /tmp/ag_bench [--frames 288782] [--repeat 3] [--trace]
+    python bench/ag_load.py --workdir /tmp/ag_bench [--frames 288782] [--repeat 3] [--trace] \\
+        [--reference-without-gc]
 
 Builds (once, in WORKDIR) an annotation set of the size of Action Genome (288,782 frames) by
 tiling a synthetic set from ``tools/make_synthetic.py --annotations-only`` under new video
@@ -11,7 +12,9 @@ interleaved ``--repeat`` times (best of each kept):
 - reference: ``pickle.load`` of ``object_bbox_and_relationship.pkl`` and ``person_bbox.pkl``
   (both kept, as a user of the raw files has them);
 - ours: ``ActionGenome.load(WORKDIR/annotations)`` (restricted unpickler, every entry
-  validated, compact columns).
+  validated, compact columns; the cyclic GC paused while reading);
+- with ``--reference-without-gc``, also ``pickle.load`` with the cyclic GC paused, to show
+  how much of the difference that pause accounts for.
 
 Time: CPU seconds and wall seconds of the load alone (imports excluded); on a shared machine
 the CPU time is the steadier of the two. Memory: the peak resident size during the load
@@ -43,7 +46,10 @@ with open("/proc/self/statm") as f:
 if trace:
     tracemalloc.start()
 start, cpu = time.perf_counter(), time.process_time()
-if mode == "reference":
+if mode == "reference, GC paused":
+    import gc
+    gc.disable()
+if mode.startswith("reference"):
     held = []
     for name in ("object_bbox_and_relationship.pkl", "person_bbox.pkl"):
         with open(f"{folder}/{name}", "rb") as f:
@@ -120,6 +126,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=AG_FRAMES)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--trace", action="store_true", help="also a tracemalloc run of each")
+    parser.add_argument("--reference-without-gc", action="store_true",
+                        help="also pickle.load with the cyclic GC paused (as ours reads)")
     args = parser.parse_args()
     folder = build(args.workdir, args.frames)
     sizes = {n: os.path.getsize(os.path.join(folder, n)) / 2**20
@@ -128,6 +136,8 @@ def main() -> None:
           f"+ {sizes['person_bbox.pkl']:.0f} MiB; {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at start", flush=True)
     runs: Dict[str, list] = {"reference": [], "ours": []}
+    if args.reference_without_gc:
+        runs["reference, GC paused"] = []
     for _ in range(args.repeat):
         for mode in runs:                        # interleaved: the load of the machine varies
             runs[mode].append(measure(mode, folder, trace=False))
@@ -143,7 +153,7 @@ def main() -> None:
         if args.trace:
             best[mode]["traced_peak"] = measure(mode, folder, trace=True)["traced_peak"]
         b = best[mode]
-        print(f"{mode:>9}: {b['cpu']:6.2f} CPU-s, {b['seconds']:6.2f} s wall, peak RSS during "
+        print(f"{mode:>20}: {b['cpu']:6.2f} CPU-s, {b['seconds']:6.2f} s wall, peak RSS during "
               f"the load +{b['grown'] / 2**30:.2f} GiB (max RSS {b['maxrss'] / 2**30:.2f} GiB)"
               + (f", traced peak {b['traced_peak'] / 2**30:.2f} GiB" if args.trace else "")
               + f", {b['frames']} frames")
@@ -153,6 +163,10 @@ def main() -> None:
     print(f"peak memory ratio ours/reference: {ours['grown'] / ref['grown']:.2f}x (RSS growth), "
           f"{ours['maxrss'] / ref['maxrss']:.2f}x (max RSS)"
           + (f", {ours['traced_peak'] / ref['traced_peak']:.2f}x (traced)" if args.trace else ""))
+    if args.reference_without_gc:
+        plain = best["reference, GC paused"]
+        print(f"ours / (pickle.load with GC paused): {ours['cpu'] / plain['cpu']:.2f}x CPU, "
+              f"{ours['seconds'] / plain['seconds']:.2f}x wall")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
