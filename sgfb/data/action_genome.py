@@ -124,7 +124,7 @@ class ActionGenome:
 
     def __init__(self, frames: Sequence[AGFrame], fps: FpsSource = None,
                  has_person_boxes: bool = False, source: str = "<memory>") -> None:
-        table = _table_from_frames(list(frames))
+        table = _table_from_frames(list({f.key: f for f in frames}.values()))  # a key once
         self._setup(table, np.arange(len(table)), fps, has_person_boxes, source)
 
     def _setup(self, table: AGTable, rows: np.ndarray, fps: FpsSource,
