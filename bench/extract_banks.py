@@ -34,7 +34,7 @@ from ag_load import build  # noqa: E402  (bench/ is not a package)
 
 from sgfb.data.action_genome import ActionGenome  # noqa: E402
 from sgfb.feature_bank.bank import bank_from_graphs, bank_path, load_bank, save_bank  # noqa: E402
-from sgfb.pipelines.extract_banks import extract_banks  # noqa: E402
+from sgfb.feature_bank.extract import extract_banks  # noqa: E402
 
 FPS = 30.0
 

@@ -19,10 +19,11 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, 
 
 import numpy as np
 
-from sgfb.data import vocab
+from sgfb.data.ag_persons import parse_persons
 from sgfb.data.ag_table import (SPLITS, AGTable, AnnotationError, gc_paused, parse_objects,
-                                parse_persons, relation_bits, relations_of)
-from sgfb.data.frame_keys import parse_frame_key
+                                relation_bits, relations_of)
+from sgfb.structures import vocab
+from sgfb.structures.frame_keys import parse_frame_key
 from sgfb.data.safe_pickle import load_pickle
 from sgfb.structures.scene_graph import SceneGraph
 
@@ -38,7 +39,7 @@ class AGObject:
     """One annotated object of a frame.
 
     ``box``: ``[4]`` float32 xyxy pixels, or None (invisible object or graph-only data).
-    ``relations``: sorted relationship indices (0..25, see :mod:`sgfb.data.vocab`).
+    ``relations``: sorted relationship indices (0..25, see :mod:`sgfb.structures.vocab`).
     """
 
     label: int

@@ -5,9 +5,9 @@ gigabytes as one Python object per entry. :class:`AGTable` holds it as a few num
 (one row per frame, one per object entry); :mod:`sgfb.data.action_genome` builds
 ``AGFrame`` / ``AGObject`` views of single rows on demand.
 
-:func:`parse_objects` and :func:`parse_persons` check every entry with whole-column
-operations (``map`` over C-level getters, then numpy) for the official layout. Anything the
-fast path does not recognise goes to the per-entry reader, which either reads it (unusual but
+:func:`parse_objects` (here) and :func:`~sgfb.data.ag_persons.parse_persons` check every
+entry with whole-column operations (``map`` over C-level getters, then numpy) for the
+official layout. Anything the fast path does not recognise goes to the per-entry reader, which either reads it (unusual but
 valid layouts: lists instead of tuples, arrays instead of lists) or raises
 :class:`AnnotationError` naming the file, the frame key and the field.
 """
@@ -18,13 +18,13 @@ import gc
 import re
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from operator import attrgetter, is_not, itemgetter, methodcaller
+from operator import is_not, itemgetter, methodcaller
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.data import vocab
-from sgfb.data.frame_keys import parse_frame_key
+from sgfb.structures import vocab
+from sgfb.structures.frame_keys import parse_frame_key
 
 #: Values of an object entry's ``metadata["set"]``, in code order.
 SPLITS: Tuple[str, ...] = ("train", "test")
@@ -34,14 +34,13 @@ _RELATION_CODE = {name: vocab.RELATIONSHIPS.index(name) for name in vocab.AG_REL
 _GROUP_OF = np.array([vocab.GROUPS.index(vocab.relationship_group(i))
                       for i in range(len(vocab.AG_RELATIONSHIPS))])
 _KEYS = re.compile(r"(?:[^/\n]+\.[A-Za-z0-9]+/[0-9]+\.png\n)*")
-_NUMBER_TYPES = (int, np.integer)
 
 
 class AnnotationError(ValueError):
     """A malformed annotation entry; the message names the file, frame key and field."""
 
 
-class _NotFast(Exception):
+class FastPathMiss(Exception):
     """The fast path met something it does not handle; the per-entry reader decides."""
 
 
@@ -121,11 +120,11 @@ def parse_objects(objects: Dict[Any, Any], source: str) -> ObjectColumns:
     """Columns of an ``object_bbox_and_relationship.pkl`` dict (see the module docstring)."""
     try:
         return _fast_objects(objects)
-    except (_NotFast, KeyError, TypeError, ValueError, OverflowError, AttributeError):
+    except (FastPathMiss, KeyError, TypeError, ValueError, OverflowError, AttributeError):
         return _slow_objects(objects, source)
 
 
-def _field(entries: List[dict], name: str, default: Any = None) -> List[Any]:
+def column(entries: List[dict], name: str, default: Any = None) -> List[Any]:
     """``entry.get(name, default)`` of every entry (one C-level pass when all have it)."""
     try:
         return list(map(itemgetter(name), entries))
@@ -147,26 +146,26 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _only(values: Sequence[Any], types: Tuple[type, ...]) -> bool:
+def all_of_types(values: Sequence[Any], types: Tuple[type, ...]) -> bool:
     return set(map(type, values)) <= set(types)
 
 
 def _fast_keys(keys: List[Any]) -> Tuple[List[str], np.ndarray]:
-    if not _only(keys, (str,)) or not _KEYS.fullmatch("\n".join(keys) + "\n" if keys else ""):
-        raise _NotFast
+    if not all_of_types(keys, (str,)) or not _KEYS.fullmatch("\n".join(keys) + "\n" if keys else ""):
+        raise FastPathMiss
     parts = list(map(methodcaller("rpartition", "/"), keys))
     videos = list(map(itemgetter(0), parts))
     digits = list(map(itemgetter(slice(0, -4)), map(itemgetter(2), parts)))
     numbers = np.array(digits, dtype=np.str_).astype(np.int64) if digits else np.zeros(0, np.int64)
     if numbers.size and numbers.min() < 1:
-        raise _NotFast
+        raise FastPathMiss
     return videos, numbers
 
 
 def _fast_objects(objects: Dict[Any, Any]) -> ObjectColumns:
     keys, values = list(objects), list(objects.values())
-    if not _only(values, (list,)):
-        raise _NotFast
+    if not all_of_types(values, (list,)):
+        raise FastPathMiss
     videos, numbers = _fast_keys(keys)
     n = len(keys)
     counts = np.fromiter(map(len, values), np.int64, n)
@@ -174,39 +173,39 @@ def _fast_objects(objects: Dict[Any, Any]) -> ObjectColumns:
     np.cumsum(counts, out=offsets[1:])
     entries = list(chain.from_iterable(values))
     m = len(entries)
-    if not _only(entries, (dict,)):
-        raise _NotFast
+    if not all_of_types(entries, (dict,)):
+        raise FastPathMiss
     labels = np.fromiter(map(_OBJECT_CODE.__getitem__, map(itemgetter("class"), entries)),
                          np.int16, m)
-    visible_raw = _field(entries, "visible", True)
-    if not _only(visible_raw, (bool, np.bool_)):
-        raise _NotFast
+    visible_raw = column(entries, "visible", True)
+    if not all_of_types(visible_raw, (bool, np.bool_)):
+        raise FastPathMiss
     visible = np.array(visible_raw, dtype=bool).reshape(m)
-    boxes = _fast_boxes(_field(entries, "bbox"))
+    boxes = _fast_boxes(column(entries, "bbox"))
     bits = np.zeros(m, np.uint32)
     for group_index, field in enumerate(vocab.GROUP_PICKLE_KEYS.values()):
-        raw = _field(entries, field)
+        raw = column(entries, field)
         present = np.fromiter(map(is_not, raw, repeat(None)), bool, m)
         lists = list(compress(raw, present))
-        if not _only(lists, (list, tuple)):
-            raise _NotFast
+        if not all_of_types(lists, (list, tuple)):
+            raise FastPathMiss
         lengths = np.fromiter(map(len, lists), np.int64, len(lists))
         names = list(chain.from_iterable(lists))
         index = np.fromiter(map(_RELATION_CODE.__getitem__, names), np.int64, len(names))
         if np.any(_GROUP_OF[index] != group_index):
-            raise _NotFast
+            raise FastPathMiss
         owner = np.repeat(np.flatnonzero(present), lengths)
         np.bitwise_or.at(bits, owner, np.left_shift(np.uint32(1), index.astype(np.uint32)))
-    metadata = _field(entries, "metadata")
-    if not _only(metadata, (dict,)):
-        raise _NotFast
-    codes = np.fromiter(map(_SPLIT_CODE.__getitem__, _field(metadata, "set")),
+    metadata = column(entries, "metadata")
+    if not all_of_types(metadata, (dict,)):
+        raise FastPathMiss
+    codes = np.fromiter(map(_SPLIT_CODE.__getitem__, column(metadata, "set")),
                         np.int8, m)
     split = np.full(n, -1, np.int8)
     nonempty = counts > 0
     split[nonempty] = codes[offsets[:-1][nonempty]]
     if np.any(codes != np.repeat(split, counts)):
-        raise _NotFast
+        raise FastPathMiss
     return ObjectColumns(keys, videos, numbers, split, offsets, labels, visible, boxes, bits)
 
 
@@ -214,17 +213,17 @@ def _fast_boxes(raw: List[Any]) -> np.ndarray:
     m = len(raw)
     present = np.fromiter(map(is_not, raw, repeat(None)), bool, m)
     given = list(compress(raw, present))
-    if not _only(given, (tuple, list)) or not set(map(len, given)) <= {4}:
-        raise _NotFast
+    if not all_of_types(given, (tuple, list)) or not set(map(len, given)) <= {4}:
+        raise FastPathMiss
     numbers = list(chain.from_iterable(given))
-    if not _only(numbers, (float, int, np.float32, np.float64)):
-        raise _NotFast
+    if not all_of_types(numbers, (float, int, np.float32, np.float64)):
+        raise FastPathMiss
     xywh = np.array(numbers, dtype=np.float32).reshape(-1, 4)
     if not np.all(np.isfinite(xywh)):
-        raise _NotFast
+        raise FastPathMiss
     xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
     if np.any(xyxy[:, 2:] < xyxy[:, :2]):
-        raise _NotFast
+        raise FastPathMiss
     boxes = np.full((m, 4), np.nan, np.float32)
     boxes[present] = xyxy
     return boxes
@@ -321,115 +320,7 @@ def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
     return (label if label is not None else -1), box, bool(visible), relations, split
 
 
-def parse_box(raw: Any, where: str, xywh: bool) -> Optional[np.ndarray]:
-    """``[4]`` float32 xyxy box of an entry (None stays None); AnnotationError when bad."""
-    if raw is None:
-        return None
-    try:
-        box = np.asarray(raw, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise AnnotationError(f"{where}: expected 4 numbers, got {_short(raw)}") from None
-    if isinstance(raw, str) or box.shape != (4,) or not np.all(np.isfinite(box)):
-        raise AnnotationError(f"{where}: expected 4 finite numbers, got {_short(raw)}")
-    if xywh:
-        box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]], np.float32)
-    if box[2] < box[0] or box[3] < box[1]:
-        raise AnnotationError(f"{where}: box has negative width or height: {_short(raw)}")
-    return box
-
-
-# ------------------------------------------------------------------ person pickle
-def parse_persons(persons: Dict[Any, Any], keys: List[str],
-                  source: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Person boxes (float32 [N, 4], NaN: none) and image sizes (int32 [N, 2], -1: unknown)
-    of frames ``keys`` from a ``person_bbox.pkl`` dict; frames it lacks have neither."""
-    entries = list(map(persons.get, keys))
-    try:
-        return _fast_persons(entries)
-    except (_NotFast, KeyError, TypeError, ValueError, OverflowError, AttributeError):
-        return _slow_persons(entries, keys, source)
-
-
-def _fast_persons(entries: List[Any]) -> Tuple[np.ndarray, np.ndarray]:
-    n = len(entries)
-    present = np.fromiter(map(is_not, entries, repeat(None)), bool, n)
-    given = list(compress(entries, present))
-    if not _only(given, (dict,)):
-        raise _NotFast
-    arrays = list(map(itemgetter("bbox"), given))
-    if not _only(arrays, (np.ndarray,)):
-        raise _NotFast
-    filled = np.fromiter(map(attrgetter("size"), arrays), np.int64, len(arrays)) > 0
-    boxed = list(compress(arrays, filled))      # empty arrays of any shape: no person box
-    shapes = list(map(attrgetter("shape"), boxed))
-    if set(map(len, shapes)) - {2} or set(map(itemgetter(1), shapes)) - {4}:
-        raise _NotFast
-    counts = np.zeros(len(arrays), np.int64)
-    counts[filled] = np.fromiter(map(itemgetter(0), shapes), np.int64, len(shapes))
-    if set(_field(given, "bbox_mode", "xyxy")) - {"xyxy"}:
-        raise _NotFast
-    person_boxes = np.full((n, 4), np.nan, np.float32)
-    if boxed:
-        stacked = np.concatenate(boxed).astype(np.float32)
-        if not np.all(np.isfinite(stacked)) or np.any(stacked[:, 2:] < stacked[:, :2]):
-            raise _NotFast
-        starts = np.concatenate([[0], np.cumsum(counts[filled])[:-1]])
-        person_boxes[np.flatnonzero(present)[filled]] = stacked[starts]
-    sizes = _field(given, "bbox_size")
-    has_size = np.fromiter(map(is_not, sizes, repeat(None)), bool, len(sizes))
-    sized = list(compress(sizes, has_size))
-    if not _only(sized, (tuple, list)) or set(map(len, sized)) - {2}:
-        raise _NotFast
-    values = list(chain.from_iterable(sized))
-    if not _only(values, (int, np.int32, np.int64)):
-        raise _NotFast
-    size_array = np.array(values, np.int64).reshape(-1, 2)
-    if size_array.size and (size_array.min() < 1 or size_array.max() > np.iinfo(np.int32).max):
-        raise _NotFast
-    image_sizes = np.full((n, 2), -1, np.int32)
-    image_sizes[np.flatnonzero(present)[has_size]] = size_array
-    return person_boxes, image_sizes
-
-
-def _slow_persons(entries: List[Any], keys: List[str],
-                  source: str) -> Tuple[np.ndarray, np.ndarray]:
-    person_boxes = np.full((len(keys), 4), np.nan, np.float32)
-    image_sizes = np.full((len(keys), 2), -1, np.int32)
-    for row, (key, entry) in enumerate(zip(keys, entries)):
-        if entry is None:
-            continue
-        box, size = parse_person(entry, f"{source}: frame {key!r}")
-        if box is not None:
-            person_boxes[row] = box
-        if size is not None:
-            image_sizes[row] = size
-    return person_boxes, image_sizes
-
-
-def parse_person(entry: Any, where: str) -> Tuple[Optional[np.ndarray], Optional[Tuple[int, int]]]:
-    """First person box and the image size (width, height) of one ``person_bbox.pkl`` entry."""
-    if not isinstance(entry, dict) or "bbox" not in entry:
-        raise AnnotationError(f"{where}: expected a dict with field 'bbox'")
-    raw = entry["bbox"]
-    try:
-        boxes = np.asarray(raw, dtype=np.float32)
-    except (TypeError, ValueError):
-        boxes = None
-    if boxes is None or (boxes.size and (boxes.ndim != 2 or boxes.shape[1] != 4)):
-        raise AnnotationError(f"{where}: field 'bbox' must be a [K, 4] array of xyxy boxes, "
-                              f"got {_short(raw)}")
-    mode = entry.get("bbox_mode", "xyxy")
-    if mode != "xyxy":
-        raise AnnotationError(f"{where}: field 'bbox_mode' is {mode!r}, expected 'xyxy'")
-    image_size = _parse_size(entry.get("bbox_size"), f"{where}: field 'bbox_size'")
-    if boxes.size == 0:
-        return None, image_size
-    for k, box in enumerate(boxes):
-        parse_box(box, f"{where}: field 'bbox' row {k}", xywh=False)
-    return boxes[0].copy(), image_size
-
-
-def _short(value: Any) -> str:
+def short_repr(value: Any) -> str:
     """``repr`` of a bad value, shape and dtype for arrays (their repr can be huge)."""
     if isinstance(value, np.ndarray):
         return (f"an array of shape {value.shape} ({value.dtype}): "
@@ -438,13 +329,18 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _parse_size(size: Any, where: str) -> Optional[Tuple[int, int]]:
-    if size is None:
+def parse_box(raw: Any, where: str, xywh: bool) -> Optional[np.ndarray]:
+    """``[4]`` float32 xyxy box of an entry (None stays None); AnnotationError when bad."""
+    if raw is None:
         return None
-    ok = (isinstance(size, (tuple, list, np.ndarray)) and len(size) == 2
-          and all(isinstance(v, _NUMBER_TYPES) and not isinstance(v, (bool, np.bool_))
-                  and 1 <= v <= np.iinfo(np.int32).max for v in size))
-    if not ok:
-        raise AnnotationError(f"{where}: expected (width, height), two positive integers, "
-                              f"got {size!r}")
-    return int(size[0]), int(size[1])
+    try:
+        box = np.asarray(raw, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise AnnotationError(f"{where}: expected 4 numbers, got {short_repr(raw)}") from None
+    if isinstance(raw, str) or box.shape != (4,) or not np.all(np.isfinite(box)):
+        raise AnnotationError(f"{where}: expected 4 finite numbers, got {short_repr(raw)}")
+    if xywh:
+        box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]], np.float32)
+    if box[2] < box[0] or box[3] < box[1]:
+        raise AnnotationError(f"{where}: box has negative width or height: {short_repr(raw)}")
+    return box

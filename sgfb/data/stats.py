@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 import numpy as np
 
-from sgfb.data import vocab
+from sgfb.structures import vocab
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 

@@ -1,7 +1,7 @@
 """Oracle feature banks filled straight from the annotation columns (Action Genome §4.2).
 
 With ground-truth graphs every score is 1, so the confidence matrix of a frame
-(:mod:`sgfb.feature_bank.confidence`) is 1 at ``(o, r)`` when a visible object of class o
+(:mod:`sgfb.structures.confidence`) is 1 at ``(o, r)`` when a visible object of class o
 holds relationship r, else 0. :func:`oracle_features` writes those ones into the bank array
 of a whole video at once from the compact columns of :class:`~sgfb.data.ag_table.AGTable`,
 without building a :class:`~sgfb.structures.SceneGraph` per frame; it equals
@@ -14,8 +14,8 @@ from typing import Tuple
 import numpy as np
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.data.vocab import AG_OBJECTS
-from sgfb.feature_bank.confidence import OBJECT_ROWS, layout_relationships
+from sgfb.structures.vocab import AG_OBJECTS
+from sgfb.structures.confidence import OBJECT_ROWS, layout_relationships
 
 _ROW_OF_LABEL = np.full(len(AG_OBJECTS), -1, np.int64)
 _ROW_OF_LABEL[list(OBJECT_ROWS)] = np.arange(len(OBJECT_ROWS))

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, OBJECTS, RELATIONSHIPS
-from sgfb.feature_bank.confidence import OBJECT_ROWS, frame_features, layout_relationships
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, OBJECTS, RELATIONSHIPS
+from sgfb.structures.confidence import OBJECT_ROWS, frame_features, layout_relationships
 from sgfb.feature_bank.oracle import oracle_features, oracle_inputs
 
 
