@@ -266,19 +266,13 @@ def load_backbone_weights(model: nn.Module, path: str, strict: bool = True) -> L
     converted, _, conversion, _ = read_weights(path)
     usable, report = match_state(model, converted, path, conversion)
     if strict and not report.ok:
-        problems = []
-        if report.missing:
-            problems.append(f"{len(report.missing)} model tensors missing from the file: "
-                            f"{_preview(report.missing)}")
-        if report.unexpected:
-            problems.append(f"{len(report.unexpected)} file tensors the model does not have: "
-                            f"{_preview(report.unexpected)}")
-        if report.mismatched:
-            problems.append(f"{len(report.mismatched)} shape mismatches: "
-                            f"{_preview(report.mismatched, 4)}")
-        if conversion.unmatched:
-            problems.append(f"{len(conversion.unmatched)} {conversion.source_format} keys "
-                            f"with no counterpart: {_preview(conversion.unmatched)}")
+        kinds = [(report.missing, "model tensors missing from the file", 8),
+                 (report.unexpected, "file tensors the model does not have", 8),
+                 (report.mismatched, "shape mismatches", 4),
+                 (conversion.unmatched,
+                  f"{conversion.source_format} keys with no counterpart", 8)]
+        problems = [f"{len(keys)} {what}: {_preview(keys, limit)}"
+                    for keys, what, limit in kinds if keys]
         arch = getattr(model, "arch", "") or type(model).__name__
         raise BackboneWeightsError(
             f"{path}: weights do not fit backbone {arch} ({conversion.source_format} "
