@@ -14,6 +14,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 OBJECT_PICKLE = "object_bbox_and_relationship.pkl"
 PERSON_PICKLE = "person_bbox.pkl"
 FRAME_LIST = "frame_list.txt"
+#: Group of each relationship index (``vocab.relationship_group``, precomputed).
+_GROUP_OF = tuple(vocab.relationship_group(i) for i in range(len(vocab.AG_RELATIONSHIPS)))
 
 
 class AnnotationError(ValueError):
@@ -346,7 +349,7 @@ def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
             if index is None:
                 unknown_relations.setdefault(str(rel), key)
                 continue
-            if vocab.relationship_group(index) != group:
+            if _GROUP_OF[index] != group:
                 raise AnnotationError(f"{where}: field {field_name!r} holds {rel!r}, a "
                                       f"{vocab.relationship_group(index)} relationship")
             relations.append(index)
@@ -357,17 +360,24 @@ def _parse_object(entry: Any, where: str, unknown_objects: Dict[str, str],
 
 
 def _parse_box(raw: Any, where: str, xywh: bool) -> Optional[np.ndarray]:
+    """``[4]`` float32 xyxy box. The checks run on Python floats holding the float32 values
+    (one box per object: NumPy's per-call cost would dominate); ``x + w`` is summed in
+    float64 and rounded once to float32, which equals float32 addition."""
     if raw is None:
         return None
     try:
         box = np.asarray(raw, dtype=np.float32).reshape(-1)
     except (TypeError, ValueError):
         raise AnnotationError(f"{where}: expected 4 numbers, got {raw!r}") from None
-    if box.shape[0] != 4 or not np.all(np.isfinite(box)):
+    if box.shape[0] != 4:
+        raise AnnotationError(f"{where}: expected 4 finite numbers, got {raw!r}")
+    x1, y1, x2, y2 = box.tolist()
+    if not (isfinite(x1) and isfinite(y1) and isfinite(x2) and isfinite(y2)):
         raise AnnotationError(f"{where}: expected 4 finite numbers, got {raw!r}")
     if xywh:
-        box = np.array([box[0], box[1], box[0] + box[2], box[1] + box[3]], np.float32)
-    if box[2] < box[0] or box[3] < box[1]:
+        box = np.array((x1, y1, x1 + x2, y1 + y2), np.float32)
+        x1, y1, x2, y2 = box.tolist()
+    if x2 < x1 or y2 < y1:
         raise AnnotationError(f"{where}: box has negative width or height: {raw!r}")
     return box
 
