@@ -41,7 +41,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from sg_reference import KS, PROTOCOL_CONSTRAINTS  # noqa: E402
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # noqa: E402
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # noqa: E402
 from sgfb.evaluation.sg_recall import evaluate_tables  # noqa: E402
 from sgfb.structures import SceneGraph  # noqa: E402
 from sgfb.structures.graph_table import GraphTable  # noqa: E402
@@ -77,7 +77,7 @@ def make_frames(videos: int, frames: int, seed: int = 0):
 
 
 def write_inputs(gts, preds, folder: str):
-    from sgfb.pipelines.sg_testing import save_graph_dir, save_graph_set
+    from sgfb.evaluation.sg_testing import save_graph_dir, save_graph_set
     ann = os.path.join(folder, "annotations")
     os.makedirs(ann)
     objects, persons = {}, {}
@@ -116,7 +116,7 @@ import torch  # noqa: F401  (STTran's evaluator module imports torch)
 sys.path.insert(0, {root!r}); sys.path.insert(0, os.path.join({root!r}, "bench"))
 from sg_reference import reference
 from sgfb.structures import SceneGraph, load_graphs
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 ann = {ann!r}
 objects = pickle.load(open(os.path.join(ann, "object_bbox_and_relationship.pkl"), "rb"))
 persons = pickle.load(open(os.path.join(ann, "person_bbox.pkl"), "rb"))

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sgfb.data.vocab import GROUP_SLICES
+from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.structures import SceneGraph
 
 KS = (10, 20, 50, 100)

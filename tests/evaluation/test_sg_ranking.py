@@ -3,7 +3,7 @@ NumPy's tie order where equal scores decide it (STTran's top-100 under ``no``)."
 import numpy as np
 import pytest
 
-from sgfb.data.vocab import GROUP_SLICES
+from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.evaluation.sg_candidates import rank_predictions
 from sgfb.evaluation.sg_protocols import PROTOCOLS
 from sgfb.evaluation.sg_ranking import (frame_segments, rank_numpy_reversed, rank_segments,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 from sgfb.structures import SceneGraph, save_graphs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def _hand_annotations(folder):
 def _hand_predictions(path):
     """Frame 1: holding .9, looking_at .6; frame 2: no prediction; frame 3: the cup held
     (.8) and the small chair beneath (.7), boxes exact, every node scored 1. One file."""
-    from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+    from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 
     def pred(key, objects):
         rel = np.zeros((len(objects), 26), np.float32)
