@@ -1,43 +1,50 @@
 #!/usr/bin/env python
-"""Speed of the scene-graph evaluator against a faithful per-frame reference, on an AG
-test-set-sized SGDet input: 1,700 videos x 10 frames (17,000 frames), each a ground-truth
-graph of 1-4 objects and a prediction of 8 boxes (7 person-object pairs: 21 triplets under
-`with_per_group`, 182 under `no`, capped at 100 per frame).
+"""Speed of the scene-graph evaluator against a faithful per-frame reference
+(``bench/sg_reference.py``, the loop structure of STTran's ``BasicSceneGraphEvaluator``), on
+an AG test-set-sized SGDet input: 1,700 videos x 10 frames (17,000 frames), each a
+ground-truth graph of 1-4 objects and a prediction of 8 boxes (7 person-object pairs: 21
+triplets under ``with_per_group``, 182 under ``no``, capped at 100 per frame by ``sttran``).
 
-The reference (`reference_frame`) is written here with the loop structure of the field's
-evaluators (STTran's `BasicSceneGraphEvaluator`): per frame, build the 3 x pairs score rows,
-select, sort, match each ground-truth triplet against the predictions, union the matches
-up to K. Both run the `sttran` protocol and must give identical recalls; the bench checks it.
+For every protocol and constraint it prints two ratios, reference / ours:
 
-    python bench/sg_recall.py [--videos 1700 --frames 10] [--process]
+- evaluation: the reference's per-frame loop against ``evaluate_tables``, on the same
+  frames held in memory (recalls must agree; the bench checks it);
+- whole process: ``tools/eval_sg.py --constraint C`` on a one-file graph set (interpreter
+  start, imports, annotation and graph loading, evaluation, JSON) against a reference
+  process that imports torch (as STTran's evaluator module does), unpickles the AG-format
+  annotations, reads the 1,700 per-video graph files and runs the reference. The reference
+  process evaluates every constraint once, timing each; its whole process for C is its
+  total minus the other constraints' evaluations.
 
---process also times whole processes on files: `tools/eval_sg.py` on a one-file graph set
-against a reference process (import torch as STTran's evaluator does, unpickle the AG
-annotations, read the per-video graph files, run the reference), every constraint.
+Times are CPU seconds (user + system; the machine may be shared, and CPU time does not count
+the time spent waiting for another job's turn), wall seconds beside them.
+
+    OMP_NUM_THREADS=1 python bench/sg_recall.py [--videos 1700 --frames 10]
+        [--protocols sttran ag]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from functools import reduce
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+from sg_reference import KS, PROTOCOL_CONSTRAINTS  # noqa: E402
 from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # noqa: E402
 from sgfb.evaluation.sg_recall import evaluate_tables  # noqa: E402
 from sgfb.structures import SceneGraph  # noqa: E402
 from sgfb.structures.graph_table import GraphTable  # noqa: E402
-
-CONSTRAINTS = ("with_per_group", "semi", "no")
-KS = (10, 20, 50, 100)
 
 
 def make_frames(videos: int, frames: int, seed: int = 0):
@@ -67,108 +74,6 @@ def make_frames(videos: int, frames: int, seed: int = 0):
                 frame_key=key))
     return gts, preds
 
-
-# ----------------------------------------------------------------------- the reference
-def _overlaps(gt_box, boxes):
-    """+1-pixel IoU of one box with each of ``boxes``."""
-    iw = np.minimum(gt_box[2], boxes[:, 2]) - np.maximum(gt_box[0], boxes[:, 0]) + 1
-    ih = np.minimum(gt_box[3], boxes[:, 3]) - np.maximum(gt_box[1], boxes[:, 1]) + 1
-    ua = ((gt_box[2] - gt_box[0] + 1) * (gt_box[3] - gt_box[1] + 1)
-          + (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1) - iw * ih)
-    return np.where((iw > 0) & (ih > 0), iw * ih / ua, 0.0)
-
-
-def reference_frame(gt: SceneGraph, pred: SceneGraph, constraint: str, ks=KS,
-                    threshold: float = 0.9):
-    """One frame's recall at each K, computed as the field's evaluators do, frame by frame."""
-    gt_rel = []
-    for p in range(gt.num_pairs):
-        for r in np.flatnonzero(gt.relations[p] >= 1):
-            sp = GROUP_SLICES["spatial"].start <= r < GROUP_SLICES["spatial"].stop
-            gt_rel.append([gt.pair_objects[p], 0, r] if sp else [0, gt.pair_objects[p], r])
-    gt_rel = np.array(gt_rel)
-    pairs = np.stack([np.full(pred.num_pairs, pred.person), pred.pair_objects], 1)
-    rel_inds = np.concatenate([pairs, pairs[:, ::-1], pairs])
-    blocks = []
-    for sl in GROUP_SLICES.values():
-        b = np.zeros((pred.num_pairs, 26))
-        b[:, sl] = pred.relations[:, sl]
-        blocks.append(b)
-    rel_scores = np.concatenate(blocks)
-    obj_scores = pred.scores
-    if constraint == "semi":
-        rels, pscores = [], []
-        for i, pair in enumerate(rel_inds):
-            row = rel_scores[i]
-            if row[0] + row[1] > 0:
-                rels.append([*pair, row.argmax()])
-                pscores.append(row.max())
-            elif row[3] + row[4] > 0 or row[9] + row[10] > 0:
-                for k in np.where(row > threshold)[0]:
-                    rels.append([*pair, k])
-                    pscores.append(row[k])
-        rels, pscores = np.array(rels), np.array(pscores)
-    elif constraint == "no":
-        overall = obj_scores[rel_inds].prod(1)[:, None] * rel_scores
-        top = np.column_stack(np.unravel_index(np.argsort(-overall.ravel()), overall.shape))[:100]
-        rels = np.column_stack([rel_inds[top[:, 0]], top[:, 1]])
-        pscores = rel_scores[top[:, 0], top[:, 1]]
-    else:
-        rels = np.column_stack([rel_inds, rel_scores.argmax(1)])
-        pscores = rel_scores.max(1)
-    if rels.size == 0:
-        return [0.0] * len(ks)
-    gt_trip = np.column_stack([gt.labels[gt_rel[:, 0]], gt_rel[:, 2], gt.labels[gt_rel[:, 1]]])
-    gt_boxes = np.column_stack([gt.boxes[gt_rel[:, 0]], gt.boxes[gt_rel[:, 1]]]).astype(float)
-    trip = np.column_stack([pred.labels[rels[:, 0]], rels[:, 2], pred.labels[rels[:, 1]]])
-    tboxes = np.column_stack([pred.boxes[rels[:, 0]], pred.boxes[rels[:, 1]]]).astype(float)
-    tscores = np.column_stack([obj_scores[rels[:, 0]], obj_scores[rels[:, 1]], pscores])
-    order = tscores.prod(1).argsort()[::-1]
-    trip, tboxes = trip[order], tboxes[order]
-    same = (gt_trip[..., None] == trip.T[None]).all(1)
-    pred_to_gt = [[] for _ in range(len(trip))]
-    for g in np.where(same.any(1))[0]:
-        cand = np.where(same[g])[0]
-        ok = ((_overlaps(gt_boxes[g, :4], tboxes[cand, :4]) >= 0.5)
-              & (_overlaps(gt_boxes[g, 4:], tboxes[cand, 4:]) >= 0.5))
-        for i in cand[ok]:
-            pred_to_gt[i].append(int(g))
-    return [len(reduce(np.union1d, pred_to_gt[:k])) / len(gt_rel) for k in ks]
-
-
-def reference(gts, preds, constraint):
-    per_frame = [reference_frame(g, p, constraint) for g, p in zip(gts, preds)]
-    return dict(zip(KS, np.mean(per_frame, axis=0)))
-
-
-# ----------------------------------------------------------------------- whole processes
-REFERENCE_PROCESS = r"""
-import glob, os, pickle, sys, time
-import numpy as np
-import torch  # noqa: F401  (STTran's evaluator module imports torch)
-sys.path.insert(0, {root!r}); sys.path.insert(0, os.path.join({root!r}, "bench"))
-from sg_recall import reference_frame, CONSTRAINTS
-from sgfb.structures import SceneGraph, load_graphs
-ann = {ann!r}
-objects = pickle.load(open(os.path.join(ann, "object_bbox_and_relationship.pkl"), "rb"))
-persons = pickle.load(open(os.path.join(ann, "person_bbox.pkl"), "rb"))
-from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
-gts = {{}}
-for key, objs in objects.items():
-    vis = [o for o in objs if o["visible"]]
-    gts[key] = SceneGraph.from_ground_truth(
-        [OBJECTS.index(o["class"]) for o in vis],
-        [[RELATIONSHIPS.index(r) for g in ("attention_relationship", "spatial_relationship",
-          "contacting_relationship") for r in o[g]] for o in vis],
-        [[o["bbox"][0], o["bbox"][1], o["bbox"][0] + o["bbox"][2], o["bbox"][1] + o["bbox"][3]]
-         for o in vis], persons[key]["bbox"][0], frame_key=key)
-preds = {{}}
-for path in sorted(glob.glob(os.path.join({graphs!r}, "*.npz"))):
-    preds.update(load_graphs(path))
-for c in CONSTRAINTS:
-    r = np.mean([reference_frame(gts[k], preds[k], c) for k in gts], axis=0)
-    print(c, r)
-"""
 
 
 def write_inputs(gts, preds, folder: str):
@@ -200,12 +105,64 @@ def write_inputs(gts, preds, folder: str):
     return ann
 
 
-def time_process(cmd) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
+
+# ----------------------------------------------------------------------- the reference process
+REFERENCE_PROCESS = r"""
+import time
+cpu0, wall0 = time.process_time(), time.perf_counter()
+import glob, json, os, pickle, sys
+import numpy as np
+import torch  # noqa: F401  (STTran's evaluator module imports torch)
+sys.path.insert(0, {root!r}); sys.path.insert(0, os.path.join({root!r}, "bench"))
+from sg_reference import reference
+from sgfb.structures import SceneGraph, load_graphs
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
+ann = {ann!r}
+objects = pickle.load(open(os.path.join(ann, "object_bbox_and_relationship.pkl"), "rb"))
+persons = pickle.load(open(os.path.join(ann, "person_bbox.pkl"), "rb"))
+gts = {{}}
+for key, objs in objects.items():
+    vis = [o for o in objs if o["visible"]]
+    gts[key] = SceneGraph.from_ground_truth(
+        [OBJECTS.index(o["class"]) for o in vis],
+        [[RELATIONSHIPS.index(r) for g in ("attention_relationship", "spatial_relationship",
+          "contacting_relationship") for r in o[g]] for o in vis],
+        [[o["bbox"][0], o["bbox"][1], o["bbox"][0] + o["bbox"][2], o["bbox"][1] + o["bbox"][3]]
+         for o in vis], persons[key]["bbox"][0], frame_key=key)
+preds = {{}}
+for path in sorted(glob.glob(os.path.join({graphs!r}, "*.npz"))):
+    preds.update(load_graphs(path))
+out = {{"load_cpu": time.process_time() - cpu0, "load_wall": time.perf_counter() - wall0,
+        "evals": []}}
+for protocol, constraint in {runs!r}:
+    cpu, wall = time.process_time(), time.perf_counter()
+    recall = reference(gts, preds, protocol, constraint)
+    out["evals"].append(dict(protocol=protocol, constraint=constraint, recall=recall,
+                             cpu=time.process_time() - cpu, wall=time.perf_counter() - wall))
+print(json.dumps(out))
+"""
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_process(cmd):
+    """(stdout, CPU seconds, wall seconds) of a child process."""
+    cpu, wall = _children_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT})
     if proc.returncode:
         raise SystemExit(f"{cmd[:3]} failed:\n{proc.stderr}")
-    return time.perf_counter() - start
+    return proc.stdout, _children_cpu() - cpu, time.perf_counter() - wall
+
+
+def max_difference(ref: dict, ours) -> float:
+    diffs = [abs(ref["frame"][str(k)] - ours.frame[k]) for k in KS]
+    if "video" in ref:
+        diffs += [abs(ref["video"][str(k)] - ours.video[k]) for k in KS]
+    return max(diffs)
 
 
 def main(argv=None) -> int:
@@ -213,36 +170,63 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--videos", type=int, default=1700)
     p.add_argument("--frames", type=int, default=10)
-    p.add_argument("--process", action="store_true", help="also time whole processes")
+    p.add_argument("--protocols", nargs="+", choices=sorted(PROTOCOL_CONSTRAINTS),
+                   default=["sttran", "ag"])
     args = p.parse_args(argv)
+    runs = [(proto, c) for proto in args.protocols for c in PROTOCOL_CONSTRAINTS[proto]]
     gts, preds = make_frames(args.videos, args.frames)
     truth, pred = GraphTable.from_graphs(gts), GraphTable.from_graphs(preds)
-    total_ref = total_ours = 0.0
-    for constraint in CONSTRAINTS:
-        start = time.perf_counter()
-        ref = reference(gts, preds, constraint)
-        t_ref = time.perf_counter() - start
-        start = time.perf_counter()
-        ours = evaluate_tables(truth, pred, constraint, KS, "sttran").frame
-        t_ours = time.perf_counter() - start
-        same = all(abs(ref[k] - ours[k]) < 1e-12 for k in KS)
-        total_ref, total_ours = total_ref + t_ref, total_ours + t_ours
-        print(f"{constraint:>15}: {len(gts)} frames, reference {t_ref:6.2f} s, ours "
-              f"{t_ours:5.2f} s, {t_ref / t_ours:5.1f}x; R@20 {ours[20]:.4f}, identical: {same}")
-    print(f"evaluation, all constraints: {total_ref:.2f} s vs {total_ours:.2f} s = "
-          f"{total_ref / total_ours:.1f}x")
-    if args.process:
-        with tempfile.TemporaryDirectory() as tmp:
-            ann = write_inputs(gts, preds, tmp)
-            ref_cmd = [sys.executable, "-c", REFERENCE_PROCESS.format(
-                root=ROOT, ann=ann, graphs=os.path.join(tmp, "graphs"))]
-            ours_cmd = [sys.executable, os.path.join(ROOT, "tools", "eval_sg.py"),
-                        "--annotations", ann, "--predictions", os.path.join(tmp, "graphs.npz"),
-                        "--mode", "sgdet", "--protocol", "sttran", "--split", "all",
-                        "--preset", "keep_all", "--constraint", *CONSTRAINTS]
-            t_ref, t_ours = time_process(ref_cmd), time_process(ours_cmd)
-            print(f"whole process, all constraints: reference {t_ref:.2f} s, tools/eval_sg.py "
-                  f"{t_ours:.2f} s = {t_ref / t_ours:.1f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        ann = write_inputs(gts, preds, tmp)
+        del gts, preds
+        # ours, in memory
+        ours = {}
+        for proto, c in runs:
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = evaluate_tables(truth, pred, c, KS, proto)
+            ours[proto, c] = (result, time.process_time() - cpu, time.perf_counter() - wall)
+        # ours, whole processes
+        ours_process = {}
+        for proto, c in runs:
+            out = os.path.join(tmp, "metrics.json")
+            _, cpu, wall = run_process([
+                sys.executable, os.path.join(ROOT, "tools", "eval_sg.py"), "--annotations", ann,
+                "--predictions", os.path.join(tmp, "graphs.npz"), "--mode", "sgdet",
+                "--protocol", proto, "--split", "all", "--preset", "keep_all",
+                "--constraint", c, "--out", out])
+            with open(out) as f:
+                metrics = json.load(f)
+            ours_process[proto, c] = (metrics, cpu, wall)
+        # the reference: one process, every constraint
+        stdout, ref_cpu, ref_wall = run_process([sys.executable, "-c", REFERENCE_PROCESS.format(
+            root=ROOT, ann=ann, graphs=os.path.join(tmp, "graphs"), runs=runs)])
+    ref = json.loads(stdout.strip().splitlines()[-1])
+    evals = {(e["protocol"], e["constraint"]): e for e in ref["evals"]}
+
+    print(f"{len(truth)} SGDet frames; CPU seconds (wall in brackets); ratio = reference / ours")
+    print(f"{'protocol':<8} {'constraint':<15} {'reference eval':>17} {'ours eval':>15} "
+          f"{'ratio':>6}  {'reference process':>18} {'eval_sg.py':>15} {'ratio':>6}  "
+          f"max |recall difference|")
+    worst_eval = worst_process = float("inf")
+    for proto, c in runs:
+        e = evals[proto, c]
+        result, cpu, wall = ours[proto, c]
+        metrics, p_cpu, p_wall = ours_process[proto, c]
+        others_cpu = sum(x["cpu"] for k, x in evals.items() if k != (proto, c))
+        others_wall = sum(x["wall"] for k, x in evals.items() if k != (proto, c))
+        r_cpu, r_wall = ref_cpu - others_cpu, ref_wall - others_wall
+        diff = max_difference(e["recall"], result)
+        same_file = all(metrics["recall_frame_avg"][f"R@{k}"] == result.frame[k] for k in KS)
+        worst_eval = min(worst_eval, e["cpu"] / cpu)
+        worst_process = min(worst_process, r_cpu / p_cpu)
+        print(f"{proto:<8} {c:<15} {e['cpu']:7.2f} ({e['wall']:6.2f}) {cpu:5.2f} ({wall:5.2f}) "
+              f"{e['cpu'] / cpu:5.1f}x  {r_cpu:8.2f} ({r_wall:6.2f}) {p_cpu:5.2f} ({p_wall:5.2f}) "
+              f"{r_cpu / p_cpu:5.1f}x  {diff:.1e}{'' if same_file else ' (eval_sg differs!)'}")
+        print(f"{'':<24} eval_sg.py timing: load {metrics['timing']['load_s']:.2f} s, "
+              f"evaluate {metrics['timing']['evaluate_s']:.2f} s (wall)")
+    print(f"reference process: load {ref['load_cpu']:.2f} s CPU ({ref['load_wall']:.2f} s wall) "
+          f"of {ref_cpu:.2f} s; slowest ratios: evaluation {worst_eval:.1f}x, "
+          f"whole process {worst_process:.1f}x")
     return 0
 
 

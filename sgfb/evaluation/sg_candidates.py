@@ -2,9 +2,10 @@
 
 Input: a predicted :class:`~sgfb.structures.graph_table.GraphTable` and, for each scored
 frame, the row of its prediction (-1: none). Output: the kept triplets with their rank in
-their frame (0 = best). Everything is array work over all frames, except the
-``numpy_default_reversed`` tie order, which must call NumPy's default argsort on each
-frame's own score array to order equal scores as STTran's evaluator does.
+their frame (0 = best), in no particular order. Everything is array work over all frames
+(:mod:`sgfb.evaluation.sg_ranking`), except where the ``numpy_default_reversed`` tie order
+meets equal scores: those frames alone call NumPy's default argsort on their own score
+array, to order equal scores as STTran's evaluator does.
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ import numpy as np
 
 from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.evaluation.sg_protocols import Protocol, as_float
+from sgfb.evaluation.sg_ranking import (frame_segments, rank_numpy_reversed, rank_segments,
+                                        rank_stable, segment_ranges, top_per_frame_numpy)
 from sgfb.structures.graph_table import GraphTable
 from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 SPATIAL = np.zeros(NUM_RELATIONSHIPS, bool)
 SPATIAL[GROUP_SLICES["spatial"]] = True
 _GROUPS = tuple(GROUP_SLICES.values())
-_EMPTY = np.zeros(0, np.int64)
 
 
 class Ranked(NamedTuple):
@@ -32,15 +34,6 @@ class Ranked(NamedTuple):
     object: np.ndarray
     predicate: np.ndarray
     rank: np.ndarray
-
-
-def segment_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start, start + length)`` for each segment."""
-    total = int(lengths.sum())
-    if total == 0:
-        return _EMPTY
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return np.arange(total) + shift
 
 
 def aligned_pairs(table: GraphTable, rows: np.ndarray) -> Tuple[np.ndarray, ...]:
@@ -58,57 +51,6 @@ def aligned_pairs(table: GraphTable, rows: np.ndarray) -> Tuple[np.ndarray, ...]
 def _directed(person: np.ndarray, obj: np.ndarray, predicate: np.ndarray):
     spatial = SPATIAL[predicate]
     return np.where(spatial, obj, person), np.where(spatial, person, obj)
-
-
-def rank_stable(frame: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Rank by score, best first; equal scores keep their input order."""
-    order = np.lexsort((-score, frame))
-    return _ranks_from_order(frame, order)
-
-
-def _ranks_from_order(frame: np.ndarray, order: np.ndarray) -> np.ndarray:
-    n = frame.shape[0]
-    rank = np.empty(n, np.int64)
-    sorted_frames = frame[order]
-    first = np.searchsorted(sorted_frames, sorted_frames, side="left")
-    rank[order] = np.arange(n) - first
-    return rank
-
-
-def _frame_bounds(frame: np.ndarray) -> Tuple[list, list]:
-    cuts = np.flatnonzero(np.diff(frame)) + 1
-    bounds = np.concatenate([[0], cuts, [frame.shape[0]]]).tolist()
-    return bounds[:-1], bounds[1:]
-
-
-def rank_numpy_reversed(frame: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """STTran's order: per frame, ``argsort()[::-1]`` (NumPy's default kind) of the frame's
-    score array, so equal scores come out as NumPy's default sort leaves them, reversed."""
-    n = frame.shape[0]
-    rank = np.empty(n, np.int64)
-    if n == 0:
-        return rank
-    # one global stable sort ranks every frame without equal scores; only frames with a
-    # tie need NumPy's default argsort on their own array
-    order = np.lexsort((-score, frame))
-    rank[order] = np.arange(n) - np.searchsorted(frame[order], frame[order], side="left")
-    s, f = score[order], frame[order]
-    tied = np.unique(f[1:][(s[1:] == s[:-1]) & (f[1:] == f[:-1])])
-    if tied.size:
-        starts = np.searchsorted(frame, tied, side="left")
-        stops = np.searchsorted(frame, tied, side="right")
-        for a, b in zip(starts.tolist(), stops.tolist()):
-            o = np.argsort(score[a:b])
-            rank[a + o[::-1]] = np.arange(b - a)
-    return rank
-
-
-def _top_per_frame_numpy(frame: np.ndarray, neg_score: np.ndarray, cap: int) -> np.ndarray:
-    """Indices of ``argsort(neg_score)[:cap]`` of each frame's segment, frame by frame."""
-    out = []
-    for a, b in zip(*_frame_bounds(frame)):
-        out.append(a + np.argsort(neg_score[a:b])[:cap])
-    return np.concatenate(out) if out else _EMPTY
 
 
 def rank_ag(pred: GraphTable, rows: np.ndarray, constraint: str, protocol: Protocol,
@@ -169,13 +111,8 @@ def rank_sttran(pred: GraphTable, rows: np.ndarray, constraint: str, protocol: P
             else:
                 keep[live] = w[live] > threshold
         ri, k = np.nonzero(keep)
-    else:   # "no": all rows x 26 columns, NumPy's default argsort per frame, top ``cap``
-        s32 = pred.scores
-        pair_score = (s32[r_sub] * s32[r_obj]).astype(np.float64)
-        overall = (pair_score[:, None] * w).reshape(-1)
-        flat_frame = np.repeat(r_frame, NUM_RELATIONSHIPS)
-        top = _top_per_frame_numpy(flat_frame, -overall, cap if cap else overall.shape[0])
-        ri, k = np.divmod(top, NUM_RELATIONSHIPS)
+    else:   # "no": all rows x 26 columns, top ``cap`` per frame in NumPy's default order
+        return _sttran_no(pred, r_frame, r_sub, r_obj, w, protocol, cap)
     ps = w[ri, k]
     sub, ob = r_sub[ri], r_obj[ri]
     s = pred.scores.astype(np.float64)
@@ -184,6 +121,47 @@ def rank_sttran(pred: GraphTable, rows: np.ndarray, constraint: str, protocol: P
     rank = (rank_numpy_reversed(fr, score) if protocol.tie_order == "numpy_default_reversed"
             else rank_stable(fr, score))
     return Ranked(fr, sub, ob, k.astype(np.int64), rank)
+
+
+def _sttran_no(pred: GraphTable, r_frame: np.ndarray, r_sub: np.ndarray, r_obj: np.ndarray,
+               w: np.ndarray, protocol: Protocol, cap: Optional[int]) -> Ranked:
+    """STTran's ``no``: per frame, ``argsort(-overall)[:cap]`` (NumPy's default kind) of its
+    rows x 26 scores ``overall`` (float32 pair score times predicate score), then the picks
+    ranked by their float64 triplet score. The pick, and the order of the picks that the
+    ranking's tie order sees, depend on NumPy's tie order only in frames where equal
+    ``overall`` values straddle the cut or picked triplet scores tie; only those frames run
+    the per-frame argsort, every other frame is picked and ranked by array operations."""
+    s32, s64 = pred.scores, pred.scores.astype(np.float64)
+    pair_score = (s32[r_sub] * s32[r_obj]).astype(np.float64)
+    overall = (pair_score[:, None] * w).reshape(-1)
+    starts, lengths = frame_segments(r_frame)
+    starts, lengths = starts * NUM_RELATIONSHIPS, lengths * NUM_RELATIONSHIPS
+    cap = cap if cap else int(lengths.max(initial=0))
+    numpy_order = protocol.tie_order == "numpy_default_reversed"
+
+    def triplet_score(flat: np.ndarray) -> np.ndarray:
+        ri, k = np.divmod(flat, NUM_RELATIONSHIPS)
+        return (s64[r_sub[ri]] * s64[r_obj[ri]]) * w[ri, k]
+
+    fast, exact = top_per_frame_numpy(starts, lengths, overall, cap)
+    fast_frame = r_frame[fast // NUM_RELATIONSHIPS]
+    rank, seg_starts, seg_lengths, tied = rank_segments(fast_frame, triplet_score(fast))
+    if tied.any():      # the picks' order decides these frames' ranks: redo them exactly
+        frames = r_frame[starts // NUM_RELATIONSHIPS]
+        exact = np.union1d(exact, np.searchsorted(frames, fast_frame[seg_starts[tied]]))
+        keep = ~np.repeat(tied, seg_lengths)
+        fast, rank = fast[keep], rank[keep]
+    picks, ranks = [fast], [rank]
+    for a, m in zip(starts[exact].tolist(), lengths[exact].tolist()):
+        top = a + np.argsort(-overall[a:a + m])[:cap]
+        score = triplet_score(top)
+        order = np.argsort(score)[::-1] if numpy_order else np.argsort(-score, kind="stable")
+        r = np.empty(top.shape[0], np.int64)
+        r[order] = np.arange(top.shape[0])
+        picks.append(top)
+        ranks.append(r)
+    ri, k = np.divmod(np.concatenate(picks), NUM_RELATIONSHIPS)
+    return Ranked(r_frame[ri], r_sub[ri], r_obj[ri], k.astype(np.int64), np.concatenate(ranks))
 
 
 def rank_predictions(pred: GraphTable, rows: np.ndarray, constraint: str, protocol: Protocol,

@@ -193,11 +193,15 @@ def evaluate_tables(truth: GraphTable, pred: GraphTable, constraint: str = "with
     n_videos = len(videos)
 
     def by_video(values: np.ndarray, mask: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        sums = np.zeros((n_videos,) + values.shape[1:])
-        counts = np.zeros((n_videos,) + mask.shape[1:])
-        np.add.at(sums, video_of, np.where(mask, values, 0))
-        np.add.at(counts, video_of, mask)
-        return sums, counts
+        """Per-video column sums of ``values`` where ``mask`` and counts of ``mask`` (one
+        bincount per column: frame-order sums, as ``np.add.at`` adds, at a fraction of its
+        cost)."""
+        def col_sums(a: np.ndarray) -> np.ndarray:
+            a = a.astype(np.float64)
+            return np.stack([np.bincount(video_of, weights=a[:, j], minlength=n_videos)
+                             for j in range(a.shape[1])], 1)
+
+        return col_sums(np.where(mask, values, 0)), col_sums(mask)
 
     ones = np.ones(recall.shape[0], bool)
     v_sum, v_n = by_video(recall, ones[:, None])

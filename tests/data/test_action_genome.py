@@ -130,6 +130,25 @@ def test_malformed_entries_name_frame_and_field(tmp_path, entry, field):
         ActionGenome.load(str(root))
 
 
+def test_boxes_are_float32_xyxy_and_bad_boxes_name_the_field():
+    from sgfb.data.action_genome import _parse_box
+    # x + w is a float32 sum: 2**24 + 1 rounds to 2**24 (ties to even), 0.1 + 0.2 in float32
+    box = _parse_box((2 ** 24, 0.1, 1, 0.2), "f", xywh=True)
+    assert box.dtype == np.float32 and box.tolist() == [
+        2 ** 24, np.float32(0.1), 2 ** 24, np.float32(0.1) + np.float32(0.2)]
+    assert _parse_box([[1, 2, 3, 4]], "f", xywh=False).tolist() == [1, 2, 3, 4]
+    person = np.array([5, 6, 7, 8], np.float32)
+    assert _parse_box(person, "f", xywh=False).tolist() == [5, 6, 7, 8]
+    assert _parse_box((3, 3, 0, 0), "f", xywh=True).tolist() == [3, 3, 3, 3]   # zero area
+    for raw, message in [((0, 0, 1), "4 finite"), ((0, np.nan, 1, 1), "4 finite"),
+                         ((0, 0, np.inf, 1), "4 finite"), (("a", 0, 1, 1), "4 numbers"),
+                         ((0, 0, -1, 1), "negative"), ((0, 0, 1, -1e-3), "negative")]:
+        with pytest.raises(AnnotationError, match=rf"^f: .*{message}"):
+            _parse_box(raw, "f", xywh=True)
+    with pytest.raises(AnnotationError, match="negative"):
+        _parse_box((5, 0, 4, 1), "f", xywh=False)
+
+
 def test_bad_frame_key_and_class_file_are_reported(tmp_path):
     root = write_ag(tmp_path / "a", {"EEEEE.mp4/frame2.png": []}, None)
     with pytest.raises(ValueError, match="frame2"):
