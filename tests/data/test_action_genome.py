@@ -131,12 +131,11 @@ def test_malformed_entries_name_frame_and_field(tmp_path, entry, field):
 
 
 def test_boxes_are_float32_xyxy_and_bad_boxes_name_the_field():
-    from sgfb.data.action_genome import _parse_box
+    from sgfb.data.ag_table import parse_box as _parse_box
     # x + w is a float32 sum: 2**24 + 1 rounds to 2**24 (ties to even), 0.1 + 0.2 in float32
     box = _parse_box((2 ** 24, 0.1, 1, 0.2), "f", xywh=True)
     assert box.dtype == np.float32 and box.tolist() == [
         2 ** 24, np.float32(0.1), 2 ** 24, np.float32(0.1) + np.float32(0.2)]
-    assert _parse_box([[1, 2, 3, 4]], "f", xywh=False).tolist() == [1, 2, 3, 4]
     person = np.array([5, 6, 7, 8], np.float32)
     assert _parse_box(person, "f", xywh=False).tolist() == [5, 6, 7, 8]
     assert _parse_box((3, 3, 0, 0), "f", xywh=True).tolist() == [3, 3, 3, 3]   # zero area
