@@ -32,7 +32,7 @@ setup(
         "tqdm>=4.60",
         "tensorboard>=2.12",
         "pyyaml>=6",
-        "omegaconf>=2.3",
+        "jsonschema>=4.18",
         "matplotlib>=3.7",
     ],
     extras_require={"test": ["pytest>=7"]},

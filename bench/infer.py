@@ -23,8 +23,8 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sgfb.engine.cli import run_cli, tool_parser
-from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, find_videos  # noqa: E402
+from sgfb.utils.cli import run_cli, tool_parser
+from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, find_videos  # noqa: E402
 
 
 def run(sg: str, action: str, videos, device: str, batch_size: int, views: int, crops: int):

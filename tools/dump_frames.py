@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from sgfb.engine.cli import UserError, positive_int, run_cli, tool_parser
-from sgfb.engine.output_paths import VIDEO_EXTENSIONS, check_output_location
+from sgfb.utils.cli import UserError, positive_int, run_cli, tool_parser
+from sgfb.utils.output_paths import VIDEO_EXTENSIONS, check_output_location
 
 
 def main(argv: Optional[List[str]] = None) -> int:

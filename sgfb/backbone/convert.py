@@ -1,7 +1,7 @@
 """Backbone weight files: PySlowFast I3D / I3D-NL checkpoints and our own format.
 
 Readable inputs (always through ``torch.load(weights_only=True)``; see
-:mod:`sgfb.engine.checkpoint`):
+:mod:`sgfb.utils.checkpoint`):
 
 - **PySlowFast** ``.pyth`` checkpoints: ``{"model_state": {...}, "epoch", "cfg", ...}`` with
   keys ``s1.pathway0_stem.conv.weight``, ``s{2..5}.pathway0_res{i}.branch1.weight``,
@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 import torch
 from torch import nn
 
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.backbone/1"
 

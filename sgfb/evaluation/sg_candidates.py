@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from sgfb.data.vocab import GROUP_SLICES
+from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.evaluation.sg_protocols import Protocol, as_float
 from sgfb.structures.graph_table import GraphTable
 from sgfb.structures.scene_graph import NUM_RELATIONSHIPS

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES
 from sgfb.relations.logits import RelationLogits
 from sgfb.relations.pairs import RelationPairs
 from sgfb.structures.scene_graph import SceneGraph

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgfb.data.vocab import PERSON
+from sgfb.structures.vocab import PERSON
 from sgfb.relations.pairs import RelationPairs, graph_pairs, pairs_from_ground_truth
 from sgfb.structures.scene_graph import NUM_OBJECT_CLASSES, NUM_RELATIONSHIPS, SceneGraph
 

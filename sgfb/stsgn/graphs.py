@@ -23,7 +23,7 @@ from typing import List, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from sgfb.data.vocab import AG_OBJECTS, PAPER_RELATIONSHIPS, PERSON
+from sgfb.structures.vocab import AG_OBJECTS, PAPER_RELATIONSHIPS, PERSON
 from sgfb.structures.scene_graph import SceneGraph
 
 NUM_NODE_TYPES = len(AG_OBJECTS)

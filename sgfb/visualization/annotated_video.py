@@ -22,7 +22,7 @@ from typing import Dict, Optional
 import av
 import numpy as np
 
-from sgfb.atomic_io import atomic_path
+from sgfb.utils.atomic_io import atomic_path
 from sgfb.data.video import open_video
 from sgfb.inference.result import VideoResult
 from sgfb.structures.scene_graph import SceneGraph

@@ -79,36 +79,49 @@ def test_senseless_values_are_refused_before_any_work(user_folder, tmp_path, fla
     assert not (tmp_path / "out").exists()
 
 
-def test_duplicate_names_get_their_own_results_and_failures_leave_nothing_stale(
-        sg_dataset, sg_run, sgfb_run, tmp_path):
+def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_path):
+    """Good, truncated, zero-byte and duplicate-named videos: every good video has its own
+    results, every bad one is named once in the summary, the exit status is 1, no input byte
+    changes; a later failure of a video removes its earlier results."""
+    from videos_util import faststart_copy, truncate_file
+
     source = sorted(sg_dataset["videos"].iterdir())
     inputs = tmp_path / "in"
     for rel, src in (("a/clip.mp4", source[0]), ("b/clip.mp4", source[1]),
                      ("a/x.mp4", source[2]), ("a/x.avi", source[0])):
         (inputs / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, inputs / rel)
+    (inputs / "a" / "empty.mp4").write_bytes(b"")
+    whole = faststart_copy(str(source[1]), str(tmp_path / "faststart.mp4"))
+    truncate_file(whole, str(inputs / "b" / "cut.mp4"), 0.6)
+    before = snapshot(inputs)
     out = tmp_path / "out"
     checkpoints = (sg_run / "model.pt", sgfb_run / "model.pt")
     done = infer(str(inputs), "--out", str(out), *FAST, checkpoints=checkpoints)
-    assert done.returncode == 0, done.stderr[-2000:]
-    results = {}
+    assert done.returncode == 1, done.stderr[-2000:]
+    summary_lines = done.stdout[done.stdout.index(" videos processed in "):].splitlines()
+    for bad in ("a/empty.mp4", "b/cut.mp4"):
+        assert sum(line.startswith(f"FAILED {inputs / bad}:") for line in summary_lines) == 1
+        assert not (out / f"{bad}.json").exists()
+    assert "missing tail" in done.stdout
     for rel in ("a/clip.mp4", "b/clip.mp4", "a/x.mp4", "a/x.avi"):
         data = json.loads((out / f"{rel}.json").read_text())
         assert data["video_id"] == rel and data["path"] == str(inputs / rel)
-        results[rel] = data
     summary = json.loads((out / "summary.json").read_text())
     assert [(v["name"], v["ok"]) for v in summary["videos"]] == [
-        ("a/clip.mp4", True), ("a/x.avi", True), ("a/x.mp4", True), ("b/clip.mp4", True)]
+        ("a/clip.mp4", True), ("a/empty.mp4", False), ("a/x.avi", True), ("a/x.mp4", True),
+        ("b/clip.mp4", True), ("b/cut.mp4", False)]
+    assert snapshot(inputs) == before                          # no input byte changed
 
-    (inputs / "b" / "clip.mp4").write_bytes(b"")             # now b/clip.mp4 is broken
+    (inputs / "b" / "clip.mp4").write_bytes(b"")             # now b/clip.mp4 is broken too
     before = snapshot(inputs)
     again = infer(str(inputs), "--out", str(out), *FAST, checkpoints=checkpoints)
     assert again.returncode == 1
-    assert again.stdout.count(f"FAILED {inputs / 'b' / 'clip.mp4'}:") == 1
     assert not (out / "b" / "clip.mp4.json").exists()          # no stale result
     summary = json.loads((out / "summary.json").read_text())
     failed = [v for v in summary["videos"] if not v["ok"]]
-    assert [v["name"] for v in failed] == ["b/clip.mp4"] and "json" not in failed[0]
-    assert summary["failed"] == 1 and summary["processed"] == 3
+    assert [v["name"] for v in failed] == ["a/empty.mp4", "b/clip.mp4", "b/cut.mp4"]
+    assert all("json" not in v for v in failed)
+    assert summary["failed"] == 3 and summary["processed"] == 3
     assert (out / "a" / "clip.mp4.json").exists()
-    assert snapshot(inputs) == before                          # no input byte changed
+    assert snapshot(inputs) == before
