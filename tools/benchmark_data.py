@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from sgfb.engine.cli import UserError, nonnegative_int, positive_int, run_cli, tool_parser
+from sgfb.utils.cli import UserError, nonnegative_int, positive_int, run_cli, tool_parser
 
 
 def parse_args(argv=None):
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 
 def _charades(cfg, videos_dir: str):
     from sgfb.data.charades import Charades, CharadesVideo
-    from sgfb.pipelines.action_training import load_split, video_ids
+    from sgfb.training.action import load_split, video_ids
 
     if cfg.data.train_csv:
         charades = load_split(cfg.data.train_csv, cfg.data.classes)
@@ -53,9 +53,9 @@ def _charades(cfg, videos_dir: str):
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-    from sgfb.engine.run_config import resolve_config
-    from sgfb.pipelines.action_config import ActionConfig
+    from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+    from sgfb.utils.config import resolve_config
+    from sgfb.training.action_config import ActionConfig
 
     check_inputs_exist({"--config": args.config, "--videos": args.videos})
     if not os.path.isdir(args.videos):
@@ -69,10 +69,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     import torch
 
-    from sgfb.atomic_io import atomic_write
+    from sgfb.utils.atomic_io import atomic_write
     from sgfb.data.clip_dataset import collate_clips
     from sgfb.data.loader_benchmark import clip_records, iter_lines, run_dataset, run_reference
-    from sgfb.pipelines.action_training import clip_dataset
+    from sgfb.training.action import clip_dataset
 
     torch.set_num_threads(1)  # as in DataLoader workers: CPU per clip, not thread overhead
     charades, ids = _charades(cfg, args.videos)
