@@ -11,8 +11,10 @@ prints clips/s and CPU-seconds per clip (the process and its workers), then deco
 frames of the same files with a plain PyAV seek-and-decode (single-threaded, RGB, no
 transform) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
 config or an override sets it; otherwise every video of DIR is used with no actions (labels
-do not change the decoding cost). --clips-out writes one JSON line per clip: the video path,
-its frame numbers (0-based display indices), their pts, time base and seconds.
+do not change the decoding cost). With data.prepared_videos=DIR the loader reads the prepared
+copies (tools/prepare_videos.py) and the reference still decodes the originals. --clips-out
+writes one JSON line per clip: the video path (and the file the loader read), its frame
+numbers (0-based display indices), their pts, time base and seconds.
 """
 from __future__ import annotations
 
@@ -87,7 +89,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 collate_clips)
     print(f"loader:    {timing.clips_per_s:8.2f} clips/s  {timing.cpu_per_clip:.4f} CPU-s/clip "
           f"(decode + transform + collate)")
-    records = clip_records(clips, dataset.video_path)
+    records = clip_records(clips, dataset.source_path, dataset.video_path)
+    prepared = sum(r.read_from != r.video for r in records)
+    if cfg.data.prepared_videos:
+        print(f"{prepared} of {len(records)} clips read from prepared copies in "
+              f"{cfg.data.prepared_videos} (the reference decodes the originals)")
     if args.clips_out:
         with atomic_write(args.clips_out, "w") as f:
             f.writelines(iter_lines(records))

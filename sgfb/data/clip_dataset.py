@@ -45,6 +45,7 @@ from sgfb.data.charades import Charades
 from sgfb.data.clip_transforms import DEFAULT_MEAN, DEFAULT_STD, ClipTransform
 from sgfb.data.clips import clip_center_seconds, clip_labels, clip_span_seconds, random_clip, \
     test_clips
+from sgfb.data.prepared_videos import PreparedVideos
 from sgfb.data.reader_cache import ReaderCache
 from sgfb.data.video import VideoDecodeError, index_video, open_video
 
@@ -105,6 +106,9 @@ class CharadesClips(Dataset):
         backend: video decoder (``"auto"``, ``"torchcodec"``, ``"pyav"``, ``"decord"``).
         video_ext: file extension of the videos.
         max_open_videos: readers each process keeps open (least recently used closed first).
+        prepared_dir: a folder of prepared copies (``tools/prepare_videos.py``): a video with
+            a current copy there is read from the copy (same frames and times, short GOP,
+            smaller), the others from ``videos_dir``.
     """
 
     def __init__(self, videos_dir: str, charades: Charades, video_ids: Sequence[str],
@@ -115,7 +119,8 @@ class CharadesClips(Dataset):
                  num_classes: Optional[int] = None, backend: str = "auto",
                  video_ext: str = ".mp4", flip_prob: float = 0.5,
                  mean: Sequence[float] = DEFAULT_MEAN,
-                 std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8) -> None:
+                 std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8,
+                 prepared_dir: Optional[str] = None) -> None:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
         if num_frames < 1 or stride < 1:
@@ -142,6 +147,7 @@ class CharadesClips(Dataset):
         self.backend = backend
         self.video_ext = video_ext
         self.readers = ReaderCache(backend, max_open=max_open_videos)
+        self.prepared = PreparedVideos(os.fspath(prepared_dir)) if prepared_dir else None
         self.transform = ClipTransform(
             train=split == "train", crop=int(crop),
             scale_range=tuple(scale_range) if scale_range is not None else None,
@@ -166,8 +172,16 @@ class CharadesClips(Dataset):
         return (self.video_ids[index // self.num_temporal_views],
                 index % self.num_temporal_views)
 
-    def video_path(self, video_id: str) -> str:
+    def source_path(self, video_id: str) -> str:
+        """The original video file."""
         return os.path.join(self.videos_dir, os.path.splitext(video_id)[0] + self.video_ext)
+
+    def video_path(self, video_id: str) -> str:
+        """The file read: the prepared copy when a current one exists, else the original."""
+        source = self.source_path(video_id)
+        if self.prepared is None:
+            return source
+        return self.prepared.path(source, os.path.splitext(video_id)[0] + self.video_ext)
 
     def rng(self, index: int) -> np.random.Generator:
         """The generator of training item ``index`` in the current epoch."""

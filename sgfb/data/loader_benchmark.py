@@ -51,18 +51,21 @@ class Timing:
 
 @dataclass(frozen=True)
 class ClipRecord:
-    """One decoded clip: the file, its frame numbers (0-based display indices) and their
-    presentation timestamps (``pts`` in the stream's ``time_base``; ``times_s`` relative to the
-    first frame)."""
+    """One decoded clip: the original file, its frame numbers (0-based display indices) and
+    their presentation timestamps (``pts`` in the stream's ``time_base``; ``times_s``
+    relative to the first frame); ``read_from``: the file the loader decoded (a prepared copy
+    of ``video``, same frame numbers and times, or ``video`` itself)."""
 
     video: str
     frames: Tuple[int, ...]
     pts: Tuple[int, ...]
     time_base: Fraction
     times_s: Tuple[float, ...]
+    read_from: str = ""
 
     def to_json(self) -> str:
-        return json.dumps({"video": self.video, "frames": list(self.frames),
+        return json.dumps({"video": self.video, "read_from": self.read_from or self.video,
+                           "frames": list(self.frames),
                            "pts": list(self.pts), "time_base": str(self.time_base),
                            "times_s": [round(t, 6) for t in self.times_s]})
 
@@ -100,8 +103,10 @@ def run_dataset(dataset: Any, num_clips: int, batch_size: int, workers: int,
     return timing, clips
 
 
-def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any) -> List[ClipRecord]:
-    """Attach file paths and timestamps to ``(video_id, indices)`` clips."""
+def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any,
+                 read_path: Any = None) -> List[ClipRecord]:
+    """Attach file paths and timestamps to ``(video_id, indices)`` clips: ``video_path(id)``
+    the original file, ``read_path(id)`` the file the loader read (default: the same)."""
     indices: Dict[str, Any] = {}
     records = []
     for video_id, frames in clips:
@@ -112,7 +117,8 @@ def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any) -> Lis
         pts = [int(index.pts[i]) for i in frames]
         tb = index.time_base
         times = [(p - int(index.pts[0])) * tb.numerator / tb.denominator for p in pts]
-        records.append(ClipRecord(path, tuple(frames), tuple(pts), tb, tuple(times)))
+        read = read_path(video_id) if read_path is not None else path
+        records.append(ClipRecord(path, tuple(frames), tuple(pts), tb, tuple(times), read))
     return records
 
 
