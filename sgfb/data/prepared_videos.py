@@ -47,7 +47,8 @@ class PrepareSettings:
     keyint: int = 16
     crf: int = 20
     preset: str = "fast"
-    bframes: int = 2
+    bframes: int = 3
+    fastdecode: bool = True
     codec: str = "libx264"
 
     def check(self) -> None:
@@ -103,7 +104,11 @@ def encode_prepared(source: str, target: str, settings: PrepareSettings) -> Dict
                 stream.options = {"crf": str(settings.crf), "preset": settings.preset,
                                   "g": str(settings.keyint),
                                   "keyint_min": str(settings.keyint),
-                                  "sc_threshold": "0", "bf": str(settings.bframes)}
+                                  "sc_threshold": "0", "bf": str(settings.bframes),
+                                  # B-frames nothing refers to: a reader skips them undecoded
+                                  "x264-params": "b-pyramid=none"}
+                if settings.fastdecode:  # CAVLC, no deblocking: cheaper to decode, larger
+                    stream.options["tune"] = "fastdecode"
                 frames = 0
                 for i, rgb in reader.iter_frames(range(index.num_frames), (width, height)):
                     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")

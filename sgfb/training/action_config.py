@@ -21,6 +21,7 @@ SCHEDULES = ("joint", "two_stage")
 class ActionDataConfig:
     videos: str = ""                 # folder of VIDEO.mp4
     prepared_videos: str = ""        # tools/prepare_videos.py output, read where current
+    video_backend: str = "auto"      # auto | torchcodec | pyav | decord (docs/benchmarks.md)
     train_csv: str = ""              # Charades_v1_train.csv
     test_csv: str = ""               # Charades_v1_test.csv
     classes: str = ""                # Charades_v1_classes.txt
