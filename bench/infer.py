@@ -23,7 +23,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sgfb.utils.cli import run_cli, tool_parser
+from sgfb.utils.cli import tool_parser
 from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, find_videos  # noqa: E402
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from sgfb.backbone.config import BackboneConfig
 from sgfb.backbone.convert import backbone_checkpoint, match_state, read_weights
-from sgfb.backbone.i3d import ARCHS, build_backbone
+from sgfb.backbone.build import build_backbone
+from sgfb.backbone.i3d import ARCHS
 from sgfb.utils.checkpoint import save_checkpoint
 from sgfb.utils.output_paths import check_output_location
 from sgfb.utils.cli import run_cli, tool_parser

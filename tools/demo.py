@@ -3,7 +3,6 @@
 and evaluate the scene-graph model, SGFB and ST-SGN, and run inference on held-out videos."""
 from __future__ import annotations
 
-import os
 import time
 
 from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser

@@ -16,7 +16,8 @@ from sgfb.evaluation.sg_protocols import DEFAULT_PROTOCOL, Protocol, get_protoco
 from sgfb.evaluation.sg_recall import DEFAULT_KS, RecallResult, evaluate_tables
 from sgfb.structures.graph_file import load_graph_source, load_graph_table
 from sgfb.structures.graph_table import GraphTable, offsets
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 MODES = ("predcls", "sgcls", "sgdet")
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgfb.structures.vocab import AG_RELATIONSHIPS, GROUP_SLICES
-
-NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)
+from sgfb.structures.vocab import GROUP_SLICES, NUM_RELATIONSHIPS
 
 
 @dataclass

@@ -37,13 +37,21 @@ def feature_dim(layout: str = "paper") -> int:
     return len(OBJECT_ROWS) * len(layout_relationships(layout))
 
 
+def pair_confidences(graph: SceneGraph, relationships: Sequence[int]) -> np.ndarray:
+    """``[P, len(relationships)]`` products ``s_o * s_r`` of every person-object pair: the
+    object's detection score times each relationship's score (ground truth: 1 * 0/1)."""
+    rels = np.asarray(relationships, dtype=np.int64)
+    if not graph.num_pairs:
+        return np.zeros((0, rels.size), np.float32)
+    return (graph.scores[graph.pair_objects][:, None] * graph.relations[:, rels]).astype(np.float32)
+
+
 def confidence_matrix(graph: SceneGraph, layout: str = "paper") -> np.ndarray:
     """``[35, R]`` float32 matrix C of one frame (zeros where nothing was found)."""
-    rels = np.asarray(layout_relationships(layout))
-    out = np.zeros((len(AG_OBJECTS), rels.size), np.float32)
+    rels = layout_relationships(layout)
+    out = np.zeros((len(AG_OBJECTS), len(rels)), np.float32)
     if graph.num_pairs:
-        products = graph.scores[graph.pair_objects][:, None] * graph.relations[:, rels]
-        np.maximum.at(out, graph.pair_labels, products)
+        np.maximum.at(out, graph.pair_labels, pair_confidences(graph, rels))
     return out[list(OBJECT_ROWS)]
 
 

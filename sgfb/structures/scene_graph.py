@@ -20,10 +20,7 @@ from typing import Any, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES, PERSON
-
-NUM_OBJECT_CLASSES = len(AG_OBJECTS)
-NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)
+from sgfb.structures.vocab import AG_OBJECTS, GROUP_SLICES, NUM_OBJECTS, NUM_RELATIONSHIPS, PERSON
 
 
 def _as_numpy(x: Any, dtype: Any) -> np.ndarray:
@@ -195,8 +192,8 @@ class SceneGraph:
             problems.append(f"{self.boxes.shape[0]} boxes for {n} nodes")
         if self.relations.shape[0] != p:
             problems.append(f"{self.relations.shape[0]} relation rows for {p} pairs")
-        if n and (self.labels.min() < 0 or self.labels.max() >= NUM_OBJECT_CLASSES):
-            problems.append(f"labels outside 0..{NUM_OBJECT_CLASSES - 1}")
+        if n and (self.labels.min() < 0 or self.labels.max() >= NUM_OBJECTS):
+            problems.append(f"labels outside 0..{NUM_OBJECTS - 1}")
         if self.person is None:
             if p:
                 problems.append("pairs without a person node")

@@ -23,6 +23,7 @@ AG_OBJECTS: Tuple[str, ...] = (
     "television", "towel", "vacuum", "window",
 )
 PERSON = 0
+NUM_OBJECTS = len(AG_OBJECTS)  # 36 with the person (the AG paper's 35 objects + person)
 
 ATTENTION: Tuple[str, ...] = ("looking_at", "not_looking_at", "unsure")
 SPATIAL: Tuple[str, ...] = ("above", "beneath", "in_front_of", "behind", "on_the_side_of", "in")
@@ -32,6 +33,7 @@ CONTACTING: Tuple[str, ...] = (
     "standing_on", "touching", "twisting", "wearing", "wiping", "writing_on",
 )
 AG_RELATIONSHIPS: Tuple[str, ...] = ATTENTION + SPATIAL + CONTACTING
+NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)  # 26 with other_relationship
 
 GROUPS: Tuple[str, ...] = ("attention", "spatial", "contacting")
 #: Slice of each group inside the 26 relationship indices.

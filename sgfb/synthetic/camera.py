@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgfb.synthetic.simulate import World
+from sgfb.synthetic.tracks import World
 
 #: How fast the camera follows the person (time constant, seconds).
 FOLLOW_SECONDS = 0.25

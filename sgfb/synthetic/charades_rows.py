@@ -6,7 +6,7 @@ from typing import Dict
 import numpy as np
 
 from sgfb.synthetic.scripts import action_class_id
-from sgfb.synthetic.simulate import World
+from sgfb.synthetic.tracks import World
 from sgfb.synthetic.ids import ID_ALPHABET
 
 SCENES = ("Bedroom", "Living room", "Kitchen",

@@ -24,7 +24,7 @@ from sgfb.synthetic.scripts import (
     ATTACHED_GRIPS, CARRY, EAR, GAZE_AWAY, GAZE_FRONT, HOLD, KNOB, LEAN, LEFT, MOUTH, READ,
     REACH, RIGHT, SWEEP, HandUse,
 )
-from sgfb.synthetic.simulate import DEPTH_PERSON, POCKET, BodyState, RestPlace, World
+from sgfb.synthetic.tracks import DEPTH_PERSON, POCKET, BodyState, RestPlace, World
 from sgfb.synthetic.skeleton import (
     KEYPOINT_NAMES, BodyPose, Skeleton, build_skeleton, look, torso,
 )

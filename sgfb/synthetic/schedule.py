@@ -8,11 +8,11 @@ does not need. Times are rounded to 0.01 s, the precision of the Charades CSV.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.synthetic.scripts import ACTION_INDEX, ACTIONS, CHAIR, ActionScript
+from sgfb.synthetic.scripts import ACTION_INDEX, ACTIONS, CHAIR, ActionScript, Phase
 
 #: Share of videos with no labelled action (the Charades CSV has a few such videos).
 EMPTY_VIDEO_PROBABILITY = 0.03
@@ -162,3 +162,12 @@ def _overlapping_handheld(rng: np.random.Generator, plan: Sequence[ScheduledActi
     if end - start < MIN_DURATION or start >= host.end or end <= host.start:
         return None
     return ScheduledAction(pick, round(start, 2), round(end, 2))
+
+
+def phase_times(action: ScheduledAction, phases: Sequence[Phase],
+                start: Optional[float] = None) -> List[Tuple[float, float]]:
+    """[start, end) of each phase: ``action``'s interval (from ``start``) split by weight."""
+    t0 = action.start if start is None else start
+    weights = np.array([p.weight for p in phases], np.float64)
+    edges = t0 + (action.end - t0) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    return [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:])]

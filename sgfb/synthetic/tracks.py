@@ -7,7 +7,12 @@ door is open). Both answer ``at(t)`` by binary search.
 from __future__ import annotations
 
 import bisect
-from typing import Generic, List, Sequence, Tuple, TypeVar
+from dataclasses import dataclass, field
+from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
+
+from sgfb.synthetic.room import Room
+from sgfb.synthetic.schedule import ScheduledAction
+from sgfb.synthetic.scripts import WALK
 
 T = TypeVar("T")
 
@@ -79,3 +84,76 @@ class RampTrack:
     @property
     def keyframes(self) -> Sequence[Tuple[float, float]]:
         return list(zip(self._times, self._values))
+
+
+# ---------------------------------------------------------------------------- the world
+POCKET = "pocket"
+#: Draw-order depth of the person (see :mod:`~sgfb.synthetic.scenes`).
+DEPTH_PERSON = 1.5
+
+
+@dataclass(frozen=True)
+class BodyState:
+    """Pose of the person from ``t0``: ``stand``, ``walk`` (from ``x0`` to ``x1`` until ``t1``),
+    ``sit`` or ``lie`` (on furniture ``seat``). ``x``: feet/hips, room pixels.
+    ``facing``: +1 looks right, -1 left."""
+
+    pose: str
+    x0: float
+    facing: int
+    t0: float = 0.0
+    t1: float = 0.0
+    x1: Optional[float] = None
+    seat: Optional[str] = None
+    lean_back: bool = False
+
+    def x_at(self, t: float) -> float:
+        if self.pose != WALK or self.x1 is None:
+            return self.x0
+        if t >= self.t1 or self.t1 <= self.t0:
+            return self.x1
+        u = max(0.0, (t - self.t0) / (self.t1 - self.t0))
+        return self.x0 + (self.x1 - self.x0) * u
+
+    @property
+    def end_x(self) -> float:
+        return self.x1 if self.x1 is not None else self.x0
+
+
+@dataclass(frozen=True)
+class RestPlace:
+    """Where a portable object rests: centred at ``x`` with its bottom at ``bottom_y``
+    (room pixels) on ``plane``; ``on`` names the furniture (None: the floor; ``"pocket"``:
+    in the person's pocket, out of view)."""
+
+    x: float
+    bottom_y: float
+    plane: str
+    depth: float
+    on: Optional[str] = None
+
+
+@dataclass
+class World:
+    """Everything that happens in one video, as functions of time (seconds)."""
+
+    room: Room
+    objects: Tuple[str, ...]
+    plan: List[ScheduledAction]
+    seconds: float
+    body: StepTrack
+    hands: Dict[str, StepTrack]
+    gaze: StepTrack
+    worn: StepTrack
+    rests: Dict[str, StepTrack] = field(default_factory=dict)
+    openness: Dict[str, RampTrack] = field(default_factory=dict)
+    #: Actions whose phases start late because the person first walks to them.
+    phase_starts: Dict[ScheduledAction, float] = field(default_factory=dict)
+
+    def change_times(self) -> List[float]:
+        """Every time at which some track changes (sorted, unique)."""
+        times = set(self.body.change_times()) | set(self.gaze.change_times())
+        times |= set(self.worn.change_times())
+        for track in list(self.hands.values()) + list(self.rests.values()):
+            times |= set(track.change_times())
+        return sorted(times)

@@ -11,7 +11,8 @@ import numpy as np
 
 from sgfb.synthetic.room import make_room
 from sgfb.synthetic.schedule import ScheduledAction, plan_actions
-from sgfb.synthetic.simulate import World, simulate
+from sgfb.synthetic.simulate import simulate
+from sgfb.synthetic.tracks import World
 from sgfb.synthetic.statistics import REAL_CLASS_COUNTS
 
 #: How many objects no action uses a video gets (0, 1, 2), with these probabilities.

@@ -2,7 +2,6 @@
 for bugs or on request, one help formatter for every tool."""
 import argparse
 import importlib.util
-import os
 import re
 import subprocess
 import sys
