@@ -20,8 +20,12 @@ An item is a dict:
 - with a ``bank_provider``: ``bank`` float32 ``[S, D]`` and ``bank_mask`` bool ``[S]``, the
   provider's answer for ``(video_id, center_time)``.
 
-Videos are read from ``videos_dir/VIDEO_ID.mp4`` with :func:`sgfb.data.video.open_video`,
-decoding only the clip's frames. A video that cannot be decoded raises
+Videos are read from ``videos_dir/VIDEO_ID.mp4`` through a per-process
+:class:`~sgfb.data.reader_cache.ReaderCache`: each video is indexed once for the life of
+the process (of each DataLoader worker) and the most recently used readers stay open, so an
+item costs only the seek to the keyframe before its clip and the decoding up to the clip's
+last frame (single-threaded: the workers use the cores); only the clip's frames are
+converted to RGB. A video that cannot be decoded raises
 :class:`~sgfb.data.video.VideoDecodeError` naming the file; :meth:`CharadesClips.check_videos`
 lists the unreadable videos up front.
 """
@@ -41,6 +45,8 @@ from sgfb.data.charades import Charades
 from sgfb.data.clip_transforms import DEFAULT_MEAN, DEFAULT_STD, ClipTransform
 from sgfb.data.clips import clip_center_seconds, clip_labels, clip_span_seconds, random_clip, \
     test_clips
+from sgfb.data.prepared_videos import PreparedVideos
+from sgfb.data.reader_cache import ReaderCache
 from sgfb.data.video import VideoDecodeError, index_video, open_video
 
 #: ``(video_id, center_time) -> (bank [S, D] float, mask [S] bool)``, e.g. a closure over
@@ -99,6 +105,10 @@ class CharadesClips(Dataset):
         num_classes: label vector size (default ``charades.num_classes``).
         backend: video decoder (``"auto"``, ``"torchcodec"``, ``"pyav"``, ``"decord"``).
         video_ext: file extension of the videos.
+        max_open_videos: readers each process keeps open (least recently used closed first).
+        prepared_dir: a folder of prepared copies (``tools/prepare_videos.py``): a video with
+            a current copy there is read from the copy (same frames and times, short GOP,
+            smaller), the others from ``videos_dir``.
     """
 
     def __init__(self, videos_dir: str, charades: Charades, video_ids: Sequence[str],
@@ -109,7 +119,8 @@ class CharadesClips(Dataset):
                  num_classes: Optional[int] = None, backend: str = "auto",
                  video_ext: str = ".mp4", flip_prob: float = 0.5,
                  mean: Sequence[float] = DEFAULT_MEAN,
-                 std: Sequence[float] = DEFAULT_STD) -> None:
+                 std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8,
+                 prepared_dir: Optional[str] = None) -> None:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
         if num_frames < 1 or stride < 1:
@@ -135,6 +146,8 @@ class CharadesClips(Dataset):
         self.num_classes = charades.num_classes if num_classes is None else int(num_classes)
         self.backend = backend
         self.video_ext = video_ext
+        self.readers = ReaderCache(backend, max_open=max_open_videos)
+        self.prepared = PreparedVideos(os.fspath(prepared_dir)) if prepared_dir else None
         self.transform = ClipTransform(
             train=split == "train", crop=int(crop),
             scale_range=tuple(scale_range) if scale_range is not None else None,
@@ -159,8 +172,16 @@ class CharadesClips(Dataset):
         return (self.video_ids[index // self.num_temporal_views],
                 index % self.num_temporal_views)
 
-    def video_path(self, video_id: str) -> str:
+    def source_path(self, video_id: str) -> str:
+        """The original video file."""
         return os.path.join(self.videos_dir, os.path.splitext(video_id)[0] + self.video_ext)
+
+    def video_path(self, video_id: str) -> str:
+        """The file read: the prepared copy when a current one exists, else the original."""
+        source = self.source_path(video_id)
+        if self.prepared is None:
+            return source
+        return self.prepared.path(source, os.path.splitext(video_id)[0] + self.video_ext)
 
     def rng(self, index: int) -> np.random.Generator:
         """The generator of training item ``index`` in the current epoch."""
@@ -183,16 +204,20 @@ class CharadesClips(Dataset):
         path = self.video_path(video_id)
         rng = self.rng(index) if self.split == "train" else None
         try:
-            with open_video(path, self.backend) as reader:
-                if self.split == "train":
-                    indices = random_clip(reader.num_frames, self.num_frames, self.stride, rng)
-                else:
-                    indices = test_clips(reader.num_frames, self.num_frames, self.stride,
-                                         self.num_temporal_views)[view]
-                frames = reader.get_frames(indices)
-                fps = self._video_fps(video_id, reader.fps)
+            reader = self.readers.reader(path)
+            if self.split == "train":
+                indices = random_clip(reader.num_frames, self.num_frames, self.stride, rng)
+            else:
+                indices = test_clips(reader.num_frames, self.num_frames, self.stride,
+                                     self.num_temporal_views)[view]
+            frames = reader.get_frames(indices)
+            fps = self._video_fps(video_id, reader.fps)
         except VideoDecodeError as err:
+            self.readers.discard(path)
             raise VideoDecodeError(f"video {video_id!r}: {err}") from err
+        except BaseException:
+            self.readers.discard(path)
+            raise
         t0, t1 = clip_span_seconds(indices, fps)
         item: Dict[str, Any] = {
             "frames": self.transform(frames, rng),

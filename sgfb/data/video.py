@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Set, Tuple
 
 import av
 import cv2
@@ -191,49 +191,98 @@ class VideoReader(ABC):
                 f"fps={self.fps:.5f}, size={self.width}x{self.height})")
 
 
-def _decode_complete_packets(container: Any, stream: Any) -> Iterator[Any]:
+def _decode_complete_packets(container: Any, stream: Any,
+                              skip: Optional[Callable[[Any], bool]] = None) -> Iterator[Any]:
     """Decoded ``av.VideoFrame`` s in display order; stops (flushing the decoder) at the
-    first cut-off packet instead of decoding it into garbage."""
+    first cut-off packet instead of decoding it into garbage.
+
+    ``skip(packet)`` True: the decoder may drop the packet's frame if no other frame refers
+    to it (FFmpeg's ``skip_frame = NONREF``: H.264/HEVC non-reference pictures, MPEG-4 and
+    MPEG-2 B-frames). Dropping such a frame changes no other frame, so frames that are not
+    wanted cost no decoding when the codec allows it.
+    """
+    context = stream.codec_context
+    skipping = False
     for packet in container.demux(stream):
         if packet.is_corrupt:
-            yield from stream.codec_context.decode(None)
+            yield from context.decode(None)
             return
+        if skip is not None and packet.size:
+            wanted_off = bool(skip(packet))
+            if wanted_off != skipping:
+                context.skip_frame = "NONREF" if wanted_off else "DEFAULT"
+                skipping = wanted_off
         yield from packet.decode()  # the final empty packet flushes the decoder
+    if skipping:
+        context.skip_frame = "DEFAULT"
 
 
 class PyAVVideoReader(VideoReader):
-    """PyAV (libav*) decoding: sequential, threaded, seeking to a keyframe only when a
-    wanted frame lies beyond the next keyframe, so decoding never repeats work."""
+    """PyAV (libav*) decoding: sequential, seeking to a keyframe only when a wanted frame
+    lies beyond the next keyframe (also on the first read), so decoding never repeats work.
+
+    The reader stays open between reads (a data loader keeps it for many clips): a read
+    that starts behind the decoder seeks back instead of re-opening the file. Frames that
+    are not wanted are skipped without decoding when no other frame refers to them
+    (``skip_nonref``; see :func:`_decode_complete_packets`), and only the wanted frames are
+    converted to RGB. ``threads``: FFmpeg's frame/slice threads (faster per video, but more
+    CPU per frame; a data loader's worker processes already use every core).
+    """
 
     backend = "pyav"
 
-    def __init__(self, path: str, index: FrameIndex, threads: bool = True) -> None:
+    def __init__(self, path: str, index: FrameIndex, threads: bool = True,
+                 skip_nonref: bool = True) -> None:
         super().__init__(path, index)
         self._threads = threads
+        self._skip_nonref = skip_nonref and index.pts is not None
         self._container: Optional[Any] = None
         self._frames: Optional[Iterator[Any]] = None
         self._next = 0  # display index of the next frame the decoder will output
         self._ordinal = 0  # frames output since the last restart (used when pts is None)
+        self._wanted_pts: Set[int] = set()  # the current read's frames (never skipped)
+        self._last_wanted_pts = -1  # frames shown after it may be wanted by the next read
+        self._skipped_pts: Set[int] = set()  # packets handed over as skippable since the seek
         if index.pts is not None:
             self._pts_to_index = {int(t): i for i, t in enumerate(index.pts)}
 
+    def _skippable(self, packet: Any) -> bool:
+        """Only frames shown before the read's last wanted frame are skipped: the decoder
+        runs a few packets ahead, and the next read may continue where this one ends."""
+        if packet.pts is None:
+            return False
+        pts = int(packet.pts)
+        if pts >= self._last_wanted_pts or pts in self._wanted_pts:
+            return False
+        self._skipped_pts.add(pts)
+        return True
+
     def _open(self, keyframe: int) -> None:
         """Position the decoder so that its next output is display index ``keyframe``."""
+        seekable = self._index.pts is not None
         try:
-            if self._container is None or keyframe == 0:
+            if self._container is None or (keyframe == 0 and not seekable):
                 self.close()
                 self._container = av.open(self._path)
                 stream = self._container.streams.video[0]
                 if self._threads:
                     stream.thread_type = "AUTO"
+                else:
+                    stream.codec_context.thread_count = 1
+                fresh = True
+            else:
+                fresh = False
             stream = self._container.streams.video[0]
-            if keyframe > 0:  # also on the first read: never decode from the start needlessly
+            if seekable and (keyframe > 0 or not fresh):
+                # also on the first read: never decode from the start needlessly
                 self._container.seek(int(self._index.pts[keyframe]), stream=stream,
                                      backward=True, any_frame=False)
         except av.error.FFmpegError as err:
             raise VideoDecodeError(f"{self._path}: cannot open/seek video: "
                                    f"{describe_decoder_error(err)}") from err
-        self._frames = _decode_complete_packets(self._container, stream)
+        self._skipped_pts = set()
+        self._frames = _decode_complete_packets(
+            self._container, stream, self._skippable if self._skip_nonref else None)
         self._next = keyframe
         self._ordinal = 0
 
@@ -266,11 +315,16 @@ class PyAVVideoReader(VideoReader):
                      size: Optional[Size]) -> Iterator[Tuple[int, np.ndarray]]:
         keyframes = self._index.keyframes
         seekable = self._index.pts is not None
+        if self._skip_nonref:
+            self._wanted_pts = {int(self._index.pts[i]) for i in wanted}
+            self._last_wanted_pts = max(self._wanted_pts)
         for target in (int(i) for i in wanted):
             keyframe = int(keyframes[np.searchsorted(keyframes, target, side="right") - 1])
             if not seekable:
                 keyframe = 0
-            sought = self._frames is None or target < self._next or keyframe > self._next
+            sought = (self._frames is None or target < self._next or keyframe > self._next
+                      or (self._skip_nonref and int(self._index.pts[target]) in
+                          self._skipped_pts))  # an earlier read let the decoder drop it
             if sought:
                 self._open(keyframe)
             position, frame = self._next_frame()
@@ -353,17 +407,18 @@ class DecordVideoReader(VideoReader):
         self._reader = None
 
 
-def _make_reader(backend: str, path: str, index: FrameIndex) -> VideoReader:
+def _make_reader(backend: str, path: str, index: FrameIndex,
+                 threads: bool = True) -> VideoReader:
     if backend == "pyav":
-        return PyAVVideoReader(path, index)
+        return PyAVVideoReader(path, index, threads=threads)
     if backend == "decord":
         return DecordVideoReader(path, index)
     from sgfb.data.video_torchcodec import TorchCodecVideoReader
     return TorchCodecVideoReader(path, index)
 
 
-def open_video(path: PathLike, backend: str = "auto",
-               allow_truncated: bool = False) -> VideoReader:
+def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = False,
+               index: Optional[FrameIndex] = None, threads: bool = True) -> VideoReader:
     """Open ``path`` for decoding.
 
     backend: ``"torchcodec"``, ``"pyav"``, ``"decord"`` or ``"auto"``: the backends of
@@ -372,14 +427,17 @@ def open_video(path: PathLike, backend: str = "auto",
     frames differently). decord is used only when named: it is unmaintained since 2021.
     Raises :class:`VideoDecodeError` naming the file when it cannot be decoded, or is
     truncated or corrupt; ``allow_truncated=True`` reads the intact prefix of such a file.
+    ``index``: the file's :func:`index_video` when the caller already has it (a data loader
+    indexes each video once); ``threads=False``: single-threaded PyAV decoding.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown video backend {backend!r}; choose one of {BACKENDS}")
     path = os.fspath(path)
-    index = index_video(path, allow_truncated=allow_truncated)
+    if index is None:
+        index = index_video(path, allow_truncated=allow_truncated)
     if backend != "auto":
         try:
-            return _make_reader(backend, path, index)
+            return _make_reader(backend, path, index, threads)
         except ImportError as err:
             raise ImportError(f"backend={backend!r} requested but it is unavailable: {err}")
     for candidate in AUTO_ORDER[:-1]:
@@ -387,4 +445,4 @@ def open_video(path: PathLike, backend: str = "auto",
             return _make_reader(candidate, path, index)
         except (ImportError, OSError, VideoDecodeError):
             continue
-    return _make_reader(AUTO_ORDER[-1], path, index)
+    return _make_reader(AUTO_ORDER[-1], path, index, threads)

@@ -107,7 +107,8 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
                          split=split, num_temporal_views=d.test_views,
                          num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
                          bank_provider=banks, mean=cfg.model.backbone.mean,
-                         std=cfg.model.backbone.std)
+                         std=cfg.model.backbone.std, prepared_dir=d.prepared_videos or None,
+                         backend=d.video_backend)
 
 
 # ---------------------------------------------------------------------------- model

@@ -20,6 +20,8 @@ SCHEDULES = ("joint", "two_stage")
 @dataclass
 class ActionDataConfig:
     videos: str = ""                 # folder of VIDEO.mp4
+    prepared_videos: str = ""        # tools/prepare_videos.py output, read where current
+    video_backend: str = "auto"      # auto | torchcodec | pyav | decord (docs/benchmarks.md)
     train_csv: str = ""              # Charades_v1_train.csv
     test_csv: str = ""               # Charades_v1_test.csv
     classes: str = ""                # Charades_v1_classes.txt
@@ -82,7 +84,8 @@ class ActionConfig:
     def input_paths(self) -> dict:
         """The files and folders this config reads, by key (checked before a run writes)."""
         d = self.data
-        return {"data.videos": d.videos, "data.train_csv": d.train_csv,
+        return {"data.videos": d.videos, "data.prepared_videos": d.prepared_videos,
+                "data.train_csv": d.train_csv,
                 "data.test_csv": d.test_csv, "data.classes": d.classes, "data.fps": d.fps,
                 "data.annotations": d.annotations, "data.bank_dir": d.bank_dir,
                 "model.init": self.model.init}

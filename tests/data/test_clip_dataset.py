@@ -145,6 +145,20 @@ def test_dataset_pickles_for_worker_processes(world):
     assert copy.epoch == 2 and torch.equal(copy[1]["frames"], ds[1]["frames"])
 
 
+def test_items_index_and_open_each_video_once_per_process(world):
+    ds = _dataset(world, seed=1, backend="pyav")
+    first = [ds[i]["frames"] for i in (0, 1)]
+    ds.set_epoch(1)
+    for i in (0, 1, 0):
+        ds[i]
+    assert ds.readers.indexed == 2 and ds.readers.opened == 2
+    ds.set_epoch(0)
+    assert all(torch.equal(ds[i]["frames"], first[i]) for i in (0, 1))
+    fresh = _dataset(world, seed=1, backend="pyav", max_open_videos=1)
+    assert all(torch.equal(fresh[i]["frames"], first[i]) for i in (0, 1))
+    assert fresh.readers.opened == 2 and len(fresh.readers) == 1
+
+
 def test_unreadable_videos_are_named(world, tmp_path):
     out, charades, ids = world
     videos = tmp_path / "videos"

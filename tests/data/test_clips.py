@@ -207,3 +207,17 @@ def test_transforms_reject_bad_frames():
     with pytest.raises(ValueError):
         ct.train_transform(np.zeros((1, 8, 8, 3), np.uint8), np.random.default_rng(0), crop=8,
                            scale_range=(4, 6))
+
+
+def test_uint8_resize_of_decoded_frames_equals_the_channels_first_resize():
+    frames = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (3, 30, 40, 3),
+                                                                dtype=np.uint8))
+    tchw = frames.permute(0, 3, 1, 2)  # as decoded: channels-last memory
+    got = ct.short_side_resize(tchw, 24)
+    expected = torch.nn.functional.interpolate(tchw.contiguous(), size=(24, 32),
+                                               mode="bilinear", align_corners=False)
+    assert got.dtype == torch.uint8 and got.shape == (3, 3, 24, 32)
+    assert torch.equal(got, expected)
+    normalised = ct.normalize(got)
+    assert normalised.is_contiguous() and normalised.shape == (3, 3, 24, 32)
+    assert torch.equal(normalised, ct.normalize(expected))

@@ -401,3 +401,66 @@ def test_vfr_times_and_ffmpeg_image_numbering(name, ffmpeg, tmp_path):
         assert theirs == list(range(30))
     else:
         assert theirs != list(range(len(theirs)))  # precondition: ffmpeg repeats/drops frames
+
+
+# --- PyAV reader as a data loader keeps it: one open reader, many reads ----------------------
+
+def _counting_decoder(monkeypatch):
+    """Count the frames the PyAV reader's decoder outputs."""
+    import sgfb.data.video as video_module
+
+    counts = {"frames": 0}
+    original = video_module._decode_complete_packets
+
+    def counting(*args, **kwargs):
+        for frame in original(*args, **kwargs):
+            counts["frames"] += 1
+            yield frame
+
+    monkeypatch.setattr(video_module, "_decode_complete_packets", counting)
+    return counts
+
+
+def test_pyav_first_read_seeks_and_stops_at_the_last_wanted_frame(videos, monkeypatch):
+    counts = _counting_decoder(monkeypatch)
+    with open_video(videos["30"], "pyav", threads=False) as video:
+        assert patterns(video.get_frames([37, 38])) == [37, 38]  # keyframes every 12: 36
+    assert counts["frames"] <= 3 + 2  # 36..38 (+ B-frame reordering), not 39 from the start
+
+
+@pytest.mark.parametrize("threads", [False, True])
+@pytest.mark.parametrize("codec", ["libx264", "mpeg4"])
+def test_pyav_skipping_unwanted_frames_changes_no_pixel(tmp_path, codec, threads):
+    """Frames the decoder dropped unwanted (non-reference pictures) are decoded when a later
+    read of the same open reader wants them; every frame equals a plain full decode."""
+    if codec not in av.codec.codecs_available:
+        pytest.skip(f"PyAV has no {codec} encoder")
+    from sgfb.data.video import PyAVVideoReader
+
+    path = write_pattern_video(tmp_path / f"{codec}.mp4", N, 25, codec=codec)
+    plain = PyAVVideoReader(path, index_video(path), threads=False, skip_nonref=False)
+    everything = plain.get_frames(range(N))
+    plain.close()
+    assert patterns(everything) == list(range(N))
+    video = PyAVVideoReader(path, index_video(path), threads=threads, skip_nonref=True)
+    try:
+        # an iteration abandoned after frame 0 left frames up to 30 handed over as skippable
+        first = next(iter(video.iter_frames([0, 30])))
+        np.testing.assert_array_equal(first[1], everything[0])
+        reads = [[1, 2, 3], [0, 4, 8], [9, 10], [5], [20, 24, 28, 32], [21, 22, 23], [39],
+                 [6, 7]] + [[i] for i in range(N)]  # last: frame by frame, no seek needed
+        for wanted in reads:
+            frames = video.get_frames(wanted)
+            assert patterns(frames) == wanted
+            np.testing.assert_array_equal(frames, everything[wanted])
+    finally:
+        video.close()
+
+
+def test_open_video_takes_a_known_index(videos, monkeypatch):
+    import sgfb.data.video as video_module
+
+    index = index_video(videos["25"])
+    monkeypatch.setattr(video_module, "index_video", lambda *a, **k: pytest.fail("re-indexed"))
+    with open_video(videos["25"], "pyav", index=index) as video:
+        assert video.index is index and patterns(video.get_frames([7])) == [7]
