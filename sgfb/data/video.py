@@ -34,6 +34,7 @@ Pixel layout everywhere: ``uint8 [N, H, W, 3]`` RGB (one frame: ``[H, W, 3]``).
 """
 from __future__ import annotations
 
+import io
 import os
 from abc import ABC, abstractmethod
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
@@ -82,9 +83,10 @@ class VideoReader(ABC):
 
     backend: str = ""
 
-    def __init__(self, path: str, index: FrameIndex) -> None:
+    def __init__(self, path: str, index: FrameIndex, data: Optional[bytes] = None) -> None:
         self._path = path
         self._index = index
+        self._data = data  # the file's bytes when already read (see open_video)
 
     @property
     def path(self) -> str:
@@ -207,8 +209,9 @@ class PyAVVideoReader(VideoReader):
 
     backend = "pyav"
 
-    def __init__(self, path: str, index: FrameIndex, threads: bool = True) -> None:
-        super().__init__(path, index)
+    def __init__(self, path: str, index: FrameIndex, threads: bool = True,
+                 data: Optional[bytes] = None) -> None:
+        super().__init__(path, index, data)
         self._threads = threads
         self._container: Optional[Any] = None
         self._frames: Optional[Iterator[Any]] = None
@@ -222,7 +225,8 @@ class PyAVVideoReader(VideoReader):
         try:
             if self._container is None or keyframe == 0:
                 self.close()
-                self._container = av.open(self._path)
+                self._container = av.open(
+                    io.BytesIO(self._data) if self._data is not None else self._path)
                 stream = self._container.streams.video[0]
                 if self._threads:
                     stream.thread_type = "AUTO"
@@ -353,17 +357,18 @@ class DecordVideoReader(VideoReader):
         self._reader = None
 
 
-def _make_reader(backend: str, path: str, index: FrameIndex) -> VideoReader:
+def _make_reader(backend: str, path: str, index: FrameIndex,
+                 data: Optional[bytes] = None) -> VideoReader:
     if backend == "pyav":
-        return PyAVVideoReader(path, index)
+        return PyAVVideoReader(path, index, data=data)
     if backend == "decord":
         return DecordVideoReader(path, index)
     from sgfb.data.video_torchcodec import TorchCodecVideoReader
-    return TorchCodecVideoReader(path, index)
+    return TorchCodecVideoReader(path, index, data=data)
 
 
-def open_video(path: PathLike, backend: str = "auto",
-               allow_truncated: bool = False) -> VideoReader:
+def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = False,
+               data: Optional[bytes] = None) -> VideoReader:
     """Open ``path`` for decoding.
 
     backend: ``"torchcodec"``, ``"pyav"``, ``"decord"`` or ``"auto"``: the backends of
@@ -372,19 +377,22 @@ def open_video(path: PathLike, backend: str = "auto",
     frames differently). decord is used only when named: it is unmaintained since 2021.
     Raises :class:`VideoDecodeError` naming the file when it cannot be decoded, or is
     truncated or corrupt; ``allow_truncated=True`` reads the intact prefix of such a file.
+    data: the file's bytes, already read: the index and the decoder (torchcodec, PyAV) read
+    them instead of the file, so the file is read once (decode-once inference); ``path``
+    still names the video in messages.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown video backend {backend!r}; choose one of {BACKENDS}")
     path = os.fspath(path)
-    index = index_video(path, allow_truncated=allow_truncated)
+    index = index_video(path, allow_truncated=allow_truncated, data=data)
     if backend != "auto":
         try:
-            return _make_reader(backend, path, index)
+            return _make_reader(backend, path, index, data)
         except ImportError as err:
             raise ImportError(f"backend={backend!r} requested but it is unavailable: {err}")
     for candidate in AUTO_ORDER[:-1]:
         try:
-            return _make_reader(candidate, path, index)
+            return _make_reader(candidate, path, index, data)
         except (ImportError, OSError, VideoDecodeError):
             continue
-    return _make_reader(AUTO_ORDER[-1], path, index)
+    return _make_reader(AUTO_ORDER[-1], path, index, data)
