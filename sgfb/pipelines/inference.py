@@ -15,10 +15,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from sgfb.atomic_io import remove_stale_temporaries, write_json
+from sgfb.atomic_io import atomic_write, remove_stale_temporaries, write_json
 from sgfb.data.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.engine.output_paths import check_output_location, find_videos, input_names
+from sgfb.engine.shards import Shard
 from sgfb.inference.action_models import SGFBActionModel, load_action_model
 from sgfb.inference.frame_plan import ClipAssembler, FramePlan, plan_frames
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
@@ -272,19 +273,27 @@ class VideoPipeline:
 
     # ------------------------------------------------------------------ a run
     def run(self, inputs: Sequence[str], out_dir: str,
-            log: Callable[[str], None] = print) -> RunSummary:
+            log: Callable[[str], None] = print, shard: Shard = Shard()) -> RunSummary:
         """Process every video of ``inputs`` (files, or folders searched recursively) into
         ``out_dir``: ``NAME.json`` and ``NAME.annotated.mp4`` per video, where NAME is the
         video's path relative to the inputs' common folder (:func:`output_paths`),
         ``summary.json`` and ``report.html`` for the run. A video that fails has its outputs
-        of an earlier run removed, so nothing stale is presented as current."""
-        from sgfb.visualization.report import write_report
+        of an earlier run removed, so nothing stale is presented as current.
 
-        videos = find_videos(inputs)
-        check_output_location(out_dir, list(inputs) + videos)
-        names = input_names(videos)
+        shard: only this shard's videos (:mod:`sgfb.engine.shards`; names are still relative
+        to the common folder of all inputs, so every shard names a video as one run would);
+        the summary and report are then ``summary.shardI-of-N.json`` and
+        ``report.shardI-of-N.html``, and temporaries of interrupted runs are left alone (another
+        machine's writer may be alive; a one-process rerun removes them)."""
+        from sgfb.visualization.report import render_report, write_report
+
+        every = find_videos(inputs)
+        check_output_location(out_dir, list(inputs) + every)
+        names = input_names(every)
+        videos = shard.select(every, key=lambda v: names[v])
         os.makedirs(out_dir, exist_ok=True)
-        remove_stale_temporaries(out_dir, recursive=True)
+        if not shard.sharded:
+            remove_stale_temporaries(out_dir, recursive=True)
         summary = RunSummary()
         strips: Dict[str, List[Tuple[int, bytes]]] = {}  # the report's images, from the decode
         for number, path in enumerate(videos, 1):
@@ -309,10 +318,15 @@ class VideoPipeline:
                         os.unlink(stale)
                 log(f"    FAILED: {result.errors[0]}")
             summary.results.append(result)
-        write_report(out_dir, summary.results, threshold=self.config.draw_threshold,
-                     frames=lambda r: [(i, decode_thumbnail(b)) for i, b in
-                                       strips.get(r.video_id, [])])
-        write_json(os.path.join(out_dir, "summary.json"), run_summary_json(out_dir, summary))
+        strip = lambda r: [(i, decode_thumbnail(b)) for i, b in strips.get(r.video_id, [])]  # noqa: E731
+        if shard.sharded:
+            with atomic_write(os.path.join(out_dir, shard.name("report.html")), "w") as f:
+                f.write(render_report(summary.results, strip,
+                                      threshold=self.config.draw_threshold))
+        else:
+            write_report(out_dir, summary.results, strip, threshold=self.config.draw_threshold)
+        write_json(os.path.join(out_dir, shard.name("summary.json")),
+                   run_summary_json(out_dir, summary))
         summary.seconds = self.timer.as_dict()
         return summary
 
