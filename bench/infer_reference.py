@@ -122,6 +122,8 @@ def reference_run_video(pipeline: VideoPipeline, path: str,
                 tl = reference_timeline(action, reader, bank, tl_times)[:, top]
     except (VideoDecodeError, OSError) as exc:
         return VideoResult.failed(video_id, path, str(exc))
+    except Exception as exc:  # a model or data error on this video: report it, go on
+        return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")
     return VideoResult(
         video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
         sampled_frames=[FramePrediction(int(i), float(t), g)
@@ -133,8 +135,9 @@ def reference_run_video(pipeline: VideoPipeline, path: str,
 def reference_run(pipeline: VideoPipeline, inputs: Sequence[str], out_dir: str,
                   log: Callable[[str], None] = print) -> RunSummary:
     """``VideoPipeline.run`` as it was: predictions first, then the annotated mp4 decoding
-    the video again (the HTML report is left out: it is the same in both)."""
+    the video again, then the HTML report decoding its frames again."""
     from sgfb.visualization.annotated_video import write_annotated_video
+    from sgfb.visualization.report import write_report
 
     videos = find_videos(inputs)
     check_output_location(out_dir, list(inputs) + videos)
@@ -142,7 +145,8 @@ def reference_run(pipeline: VideoPipeline, inputs: Sequence[str], out_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     remove_stale_temporaries(out_dir, recursive=True)
     summary = RunSummary()
-    for path in videos:
+    for number, path in enumerate(videos, 1):
+        log(f"[{number}/{len(videos)}] {path}")
         json_path, video_path = output_paths(out_dir, names[path])
         result = reference_run_video(pipeline, path, names[path])
         if result.ok:
@@ -153,6 +157,8 @@ def reference_run(pipeline: VideoPipeline, inputs: Sequence[str], out_dir: str,
                                           threshold=pipeline.config.draw_threshold)
             write_result_json(json_path, result)
         summary.results.append(result)
+    with pipeline.timer.stage("annotate"):   # the report decodes its frames again
+        write_report(out_dir, summary.results, threshold=pipeline.config.draw_threshold)
     write_json(os.path.join(out_dir, "summary.json"), run_summary_json(out_dir, summary))
     summary.seconds = pipeline.timer.as_dict()
     return summary
