@@ -60,7 +60,7 @@ def run(variant: str, sg: str, action: str, videos, device: str, cfg: InferenceC
     return summary, wall, [b - a for a, b in zip(marks, marks[1:])]
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = tool_parser(__doc__)
     p.add_argument("--videos", default=os.path.join(ROOT, "demo_output", "dataset", "videos"))
     p.add_argument("--count", type=int, default=4)
@@ -74,7 +74,7 @@ def main() -> int:
     p.add_argument("--crops", type=int, default=3)
     p.add_argument("--no-video", action="store_true", help="without the annotated mp4s")
     p.add_argument("--repeats", type=int, default=2)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     for path in (args.sg_checkpoint, args.action_checkpoint):
         if not os.path.exists(path):
             raise SystemExit(f"{path} not found: run `make demo` first or name checkpoints")
@@ -92,6 +92,7 @@ def main() -> int:
         for variant in timed:
             timed[variant].append(run(variant, args.sg_checkpoint, args.action_checkpoint,
                                       videos, args.device, cfg))
+            print(f"  ({variant}: {timed[variant][-1][1]:.1f} s)", flush=True)
     best = {}
     for variant, runs in timed.items():
         summary, wall, read = best[variant] = min(runs, key=lambda r: r[1])

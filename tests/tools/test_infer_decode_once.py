@@ -82,7 +82,18 @@ def test_each_video_is_decoded_once_and_read_once(sg_run, sgfb_run, sg_dataset, 
 
 
 @pytest.mark.slow
-def test_outputs_equal_the_pipeline_before_decode_once(sg_run, sgfb_run, sg_dataset, tmp_path):
+def test_outputs_equal_the_pipeline_before_decode_once(sg_run, sgfb_run, sg_dataset, tmp_path,
+                                                       monkeypatch):
+    import sgfb.visualization.annotated_video as annotated
+
+    drawn = {}
+    write = annotated.AnnotatedVideoWriter.write
+
+    def recording_write(self, index, image, graph):
+        drawn[index] = (image.copy(), graph)
+        return write(self, index, image, graph)
+
+    monkeypatch.setattr(annotated.AnnotatedVideoWriter, "write", recording_write)
     reference = _reference()
     video = str(sorted(sg_dataset["videos"].iterdir())[0])
     cfg = InferenceConfig(views=3, crops=3, sample_fps=5, batch_size=3, progress=False)
@@ -106,11 +117,15 @@ def test_outputs_equal_the_pipeline_before_decode_once(sg_run, sgfb_run, sg_data
     np.testing.assert_array_equal(new.timeline.times_s, old.timeline.times_s)
     np.testing.assert_array_equal(new.timeline.class_indices, old.timeline.class_indices)
     np.testing.assert_allclose(new.timeline.scores, old.timeline.scores, rtol=0, atol=1e-5)
-    # the annotated mp4 drawn from the one decode equals the one the writer of the reference
-    # draws (decoding again) with the same graphs
-    from sgfb.visualization.annotated_video import write_annotated_video
-    write_annotated_video(video, new, str(tmp_path / "old.mp4"))
-    with open_video(str(tmp_path / "new.mp4")) as a, open_video(str(tmp_path / "old.mp4")) as b:
-        assert a.num_frames == b.num_frames == new.num_frames
-        frames = list(range(a.num_frames))
-        np.testing.assert_array_equal(a.get_frames(frames), b.get_frames(frames))
+    # the annotated mp4 got every frame, as decoded, with the latest sampled graph (held)
+    graphs = {f.frame_index: f.graph for f in new.sampled_frames}
+    with open_video(video) as source:
+        assert sorted(drawn) == list(range(source.num_frames))
+        frames = source.get_frames(range(source.num_frames))
+    shown = None
+    for index, (image, graph) in sorted(drawn.items()):
+        shown = graphs.get(index, shown)
+        np.testing.assert_array_equal(image, frames[index])
+        assert graph is shown, index
+    with open_video(str(tmp_path / "new.mp4")) as written:
+        assert written.num_frames == len(frames)
