@@ -13,6 +13,7 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["sgfb", "sgfb.*"]),
+    package_dir={"": "."},  # a plain .pth editable install (no import-hook banner)
     install_requires=[
         # torch.load(weights_only=True) guards every checkpoint we read; releases before 2.10
         # let a crafted file get past it: CVE-2025-32434 (fixed in 2.6.0) and CVE-2026-24747

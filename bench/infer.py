@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 from infer_reference import reference_run  # noqa: E402
-from sgfb.engine.cli import run_cli, tool_parser  # noqa: E402
-from sgfb.engine.output_paths import find_videos  # noqa: E402
-from sgfb.pipelines.inference import InferenceConfig, VideoPipeline  # noqa: E402
+from sgfb.utils.cli import run_cli, tool_parser  # noqa: E402
+from sgfb.utils.output_paths import find_videos  # noqa: E402
+from sgfb.inference.pipeline import InferenceConfig, VideoPipeline  # noqa: E402
 
 
 def read_chars() -> int:

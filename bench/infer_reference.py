@@ -14,17 +14,17 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 import torch
 
-from sgfb.atomic_io import remove_stale_temporaries, write_json
+from sgfb.utils.atomic_io import remove_stale_temporaries, write_json
 from sgfb.data.clip_transforms import test_transform
 from sgfb.data.clips import clip_indices, clip_span, test_clips
-from sgfb.data.frame_keys import format_frame_key
+from sgfb.structures.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
-from sgfb.engine.output_paths import check_output_location, find_videos, input_names
+from sgfb.utils.output_paths import check_output_location, find_videos, input_names
 from sgfb.feature_bank.window import query_window
-from sgfb.inference.action_models import SGFBActionModel
+from sgfb.inference.video_actions import SGFBActionModel
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
-from sgfb.pipelines.inference import (RunSummary, VideoPipeline, output_paths,
+from sgfb.inference.pipeline import (RunSummary, VideoPipeline, output_paths,
                                       run_summary_json, sampled_indices)
 from sgfb.structures.scene_graph import SceneGraph
 

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # noqa: E402
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # noqa: E402
 from sgfb.evaluation.sg_recall import evaluate_tables  # noqa: E402
 from sgfb.structures import SceneGraph  # noqa: E402
 from sgfb.structures.graph_table import GraphTable  # noqa: E402
@@ -152,7 +152,7 @@ from sgfb.structures import SceneGraph, load_graphs
 ann = {ann!r}
 objects = pickle.load(open(os.path.join(ann, "object_bbox_and_relationship.pkl"), "rb"))
 persons = pickle.load(open(os.path.join(ann, "person_bbox.pkl"), "rb"))
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 gts = {{}}
 for key, objs in objects.items():
     vis = [o for o in objs if o["visible"]]
@@ -172,7 +172,7 @@ for c in CONSTRAINTS:
 
 
 def write_inputs(gts, preds, folder: str):
-    from sgfb.pipelines.sg_testing import save_graph_dir, save_graph_set
+    from sgfb.evaluation.sg_testing import save_graph_dir, save_graph_set
     ann = os.path.join(folder, "annotations")
     os.makedirs(ann)
     objects, persons = {}, {}

@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from sgfb.engine.cli import run_cli, tool_parser
-from sgfb.engine.output_paths import check_output_location
+from sgfb.utils.cli import run_cli, tool_parser
+from sgfb.utils.output_paths import check_output_location
 from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
 from sgfb.detection.convert import FORMATS, convert_weights
-from sgfb.engine.config import apply_overrides
+from sgfb.utils.config import apply_overrides
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

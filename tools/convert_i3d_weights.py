@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from sgfb.backbone.config import BackboneConfig
 from sgfb.backbone.convert import backbone_checkpoint, match_state, read_weights
-from sgfb.backbone.i3d import ARCHS, build_backbone
-from sgfb.engine.checkpoint import save_checkpoint
-from sgfb.engine.output_paths import check_output_location
-from sgfb.engine.cli import run_cli, tool_parser
-from sgfb.engine.config import apply_overrides
+from sgfb.backbone.build import build_backbone
+from sgfb.backbone.i3d import ARCHS
+from sgfb.utils.checkpoint import save_checkpoint
+from sgfb.utils.output_paths import check_output_location
+from sgfb.utils.cli import run_cli, tool_parser
+from sgfb.utils.config import apply_overrides
 
 
 def main(argv=None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from sgfb.engine.cli import run_cli, tool_parser
+from sgfb.utils.cli import run_cli, tool_parser
 
 
 def main(argv=None) -> int:

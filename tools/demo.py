@@ -3,11 +3,10 @@
 and evaluate the scene-graph model, SGFB and ST-SGN, and run inference on held-out videos."""
 from __future__ import annotations
 
-import os
 import time
 
-from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
-from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
+from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
+from sgfb.demo import DemoConfig, format_table, run_demo
 
 
 def main(argv=None) -> int:

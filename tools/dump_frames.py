@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from sgfb.engine.cli import UserError, positive_int, run_cli, tool_parser
-from sgfb.engine.output_paths import VIDEO_EXTENSIONS, check_output_location
-from sgfb.engine.shards import add_shard_argument, resolve_shard
+from sgfb.utils.cli import UserError, positive_int, run_cli, tool_parser
+from sgfb.utils.output_paths import VIDEO_EXTENSIONS, check_output_location
+from sgfb.utils.shards import add_shard_argument, resolve_shard
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -49,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from sgfb.data.action_genome import read_frame_keys
     from sgfb.data.frame_dump import dump_frames
-    from sgfb.data.frame_keys import parse_frame_key
+    from sgfb.structures.frame_keys import parse_frame_key
 
     keys = read_frame_keys(args.annotations)
     if shard.sharded:

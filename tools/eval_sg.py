@@ -19,12 +19,12 @@ at the top level, several under "constraints".
 """
 from __future__ import annotations
 
-from sgfb.atomic_io import write_json
-from sgfb.engine.cli import positive_int, probability, run_cli, tool_parser
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.atomic_io import write_json
+from sgfb.utils.cli import positive_int, probability, run_cli, tool_parser
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.evaluation.sg_protocols import CONSTRAINTS, DEFAULT_PROTOCOL, PROTOCOLS
 from sgfb.evaluation.sg_recall import DEFAULT_KS
-from sgfb.pipelines.evaluate_graphs import MODES, evaluate_graph_set
+from sgfb.evaluation.graph_predictions import MODES, evaluate_graph_set
 
 
 def print_result(mode: str, constraint: str, result) -> None:

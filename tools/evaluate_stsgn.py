@@ -10,7 +10,7 @@ import json
 
 from sgfb.data.action_genome import fps_lookup
 from sgfb.stsgn.experiment import evaluate_csv, load_charades
-from sgfb.engine.cli import run_cli, tool_parser
+from sgfb.utils.cli import run_cli, tool_parser
 
 
 def main(argv=None) -> int:

@@ -12,10 +12,10 @@ its share of the videos (sorted, round robin) into the same OUT.
 from __future__ import annotations
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.cli import positive_int, run_cli, tool_parser
-from sgfb.engine.shards import add_shard_argument, resolve_shard
-from sgfb.pipelines.extract_banks import extract_banks
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.cli import positive_int, run_cli, tool_parser
+from sgfb.utils.shards import add_shard_argument, resolve_shard
+from sgfb.feature_bank.extract import extract_banks
 
 
 def main(argv=None) -> int:

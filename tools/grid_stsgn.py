@@ -7,12 +7,12 @@ and write the result table as markdown in the layout of the paper's Tables 1 and
 """
 from __future__ import annotations
 
-from sgfb.engine.config import apply_overrides
+from sgfb.utils.config import apply_overrides
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, load_graph_data
 from sgfb.stsgn.grid import grid_markdown, run_grid, run_seeds, seeds_markdown
-from sgfb.atomic_io import atomic_write
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
+from sgfb.utils.atomic_io import atomic_write
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
 
 
 def main(argv=None) -> int:

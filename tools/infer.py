@@ -24,9 +24,9 @@ from __future__ import annotations
 import os
 import time
 
-from sgfb.engine.cli import positive_float, positive_int, run_cli, tool_parser
-from sgfb.engine.output_paths import check_output_location, find_videos
-from sgfb.engine.shards import add_shard_argument, resolve_shard
+from sgfb.utils.cli import positive_float, positive_int, run_cli, tool_parser
+from sgfb.utils.output_paths import check_output_location, find_videos
+from sgfb.utils.shards import add_shard_argument, resolve_shard
 
 
 def main(argv=None) -> int:
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
         if not os.path.isfile(checkpoint):
             raise FileNotFoundError(f"{checkpoint}: no such checkpoint file")
 
-    from sgfb.engine.distributed import resolve_device
-    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+    from sgfb.utils.distributed import resolve_device
+    from sgfb.inference.pipeline import InferenceConfig, VideoPipeline
 
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,

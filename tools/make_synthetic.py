@@ -5,15 +5,15 @@
         [--size WxH] [--seconds S] [--workers N] [--annotations-only]
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
-classes, fps table); see :mod:`sgfb.data.synthetic`. Prints a summary.
+classes, fps table); see :mod:`sgfb.synthetic`. Prints a summary.
 """
 from __future__ import annotations
 
 import argparse
 from typing import List, Optional, Tuple
 
-from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
-from sgfb.data.synthetic import make_synthetic
+from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
+from sgfb.synthetic import make_synthetic
 
 
 def parse_size(text: str) -> Tuple[int, int]:

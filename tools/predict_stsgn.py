@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from sgfb.stsgn.experiment import load_graph_data, load_model, predict_to_csv
-from sgfb.engine.cli import nonnegative_float, run_cli, tool_parser
+from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 
 
 def main(argv=None) -> int:

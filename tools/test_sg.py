@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import os
 
-from sgfb.atomic_io import write_json
-from sgfb.engine.cli import nonnegative_int, positive_int, run_cli, tool_parser
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.distributed import resolve_device
-from sgfb.engine.shards import add_shard_argument, resolve_shard
+from sgfb.utils.atomic_io import write_json
+from sgfb.utils.cli import nonnegative_int, positive_int, run_cli, tool_parser
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.distributed import resolve_device
+from sgfb.utils.shards import add_shard_argument, resolve_shard
 from sgfb.evaluation.sg_protocols import CONSTRAINTS, DEFAULT_PROTOCOL, PROTOCOLS
 from sgfb.evaluation.sg_recall import DEFAULT_KS
-from sgfb.pipelines.sg_model import HEADS
-from sgfb.pipelines.sg_testing import test_scene_graphs
+from sgfb.models.scene_graph import HEADS
+from sgfb.evaluation.sg_testing import test_scene_graphs
 from sgfb.relations.predictor import MODES
 
 

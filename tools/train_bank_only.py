@@ -12,11 +12,11 @@ test mAP per seed and its mean and standard deviation (over the seeds, as grid_s
 """
 from __future__ import annotations
 
-from sgfb.atomic_io import write_json
-from sgfb.engine.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
-from sgfb.engine.config import apply_overrides
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.pipelines.bank_only import BankOnlyConfig, run_bank_only, summarise_seeds
+from sgfb.utils.atomic_io import write_json
+from sgfb.utils.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
+from sgfb.utils.config import apply_overrides
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.training.bank_only import BankOnlyConfig, run_bank_only, summarise_seeds
 
 
 def main(argv=None) -> int:

@@ -15,11 +15,11 @@ OUT/model.pt is what tools/test_sg.py and tools/infer.py read. TensorBoard: OUT/
 """
 from __future__ import annotations
 
-from sgfb.engine.cli import run_cli, tool_parser
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.distributed import cleanup, init_distributed
-from sgfb.engine.run_config import resolve_config, save_resolved
-from sgfb.pipelines.sg_config import SGConfig
+from sgfb.utils.cli import run_cli, tool_parser
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.distributed import cleanup, init_distributed
+from sgfb.utils.config import resolve_config, save_resolved
+from sgfb.training.sg_config import SGConfig
 
 
 def main(argv=None) -> int:
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     info = init_distributed(cfg.device)
     try:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)
-        from sgfb.pipelines.sg_training import run_sg_training
+        from sgfb.training.sg import run_sg_training
         path = run_sg_training(cfg, args.out, info, args.resume, not args.no_progress,
                                print if info.is_main else (lambda m: None))
         if info.is_main:

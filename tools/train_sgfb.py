@@ -14,11 +14,11 @@ OUT/metrics.json (mAP, per-class AP, per-video scores) or OUT/few_shot.json.
 """
 from __future__ import annotations
 
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.cli import positive_int, run_cli, tool_parser
-from sgfb.engine.distributed import cleanup, init_distributed
-from sgfb.engine.run_config import resolve_config, save_resolved
-from sgfb.pipelines.action_config import FBOS, SCHEDULES, ActionConfig
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.cli import positive_int, run_cli, tool_parser
+from sgfb.utils.distributed import cleanup, init_distributed
+from sgfb.utils.config import resolve_config, save_resolved
+from sgfb.training.action_config import FBOS, SCHEDULES, ActionConfig
 
 
 def parse_args(argv=None):
@@ -57,14 +57,14 @@ def main(argv=None) -> int:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)
         log = print if info.is_main else (lambda message: None)
         if args.few_shot:
-            from sgfb.pipelines.few_shot import run_few_shot
+            from sgfb.training.few_shot import run_few_shot
             result = run_few_shot(cfg, args.out, info, args.oracle, args.resume,
                                   args.few_shot_epochs, not args.no_progress, log)
             if result:
                 for k, r in result["shots"].items():
                     print(f"{k}-shot novel-class mAP: {100 * r['mAP']:.2f}")
         else:
-            from sgfb.pipelines.action_training import run_action_training
+            from sgfb.training.action import run_action_training
             result = run_action_training(cfg, args.out, info, args.oracle, args.resume,
                                          not args.no_progress, log)
             if result:

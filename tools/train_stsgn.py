@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 
-from sgfb.atomic_io import write_json
-from sgfb.engine.cli import nonnegative_float, run_cli, tool_parser
-from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
-from sgfb.engine.output_paths import check_inputs_exist, check_output_location
-from sgfb.engine.run_config import save_resolved
+from sgfb.utils.atomic_io import write_json
+from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
+from sgfb.utils.config import apply_mapping, apply_overrides, load_yaml
+from sgfb.utils.output_paths import check_inputs_exist, check_output_location
+from sgfb.utils.config import save_resolved
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run
 
 

@@ -19,7 +19,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 
 import numpy as np
 
-from sgfb.data.frame_keys import frame_time, parse_frame_key
+from sgfb.structures.frame_keys import frame_time, parse_frame_key
 
 _CLASS_ID = re.compile(r"^c(\d{3,})$")
 REQUIRED_COLUMNS = ("id", "actions", "length")

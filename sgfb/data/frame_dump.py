@@ -27,11 +27,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 
-from sgfb.atomic_io import atomic_directory, remove_stale_temporaries
-from sgfb.data.frame_keys import parse_frame_key
+from sgfb.utils.atomic_io import atomic_directory, remove_stale_temporaries
+from sgfb.structures.frame_keys import parse_frame_key
 from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
 from sgfb.data.video import open_video
-from sgfb.engine.workers import process_pool
+from sgfb.utils.workers import process_pool
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -53,7 +53,7 @@ class FrameRangeError(ValueError):
 def group_frame_keys(frame_keys: Iterable[str]) -> Dict[str, List[int]]:
     """Frame keys -> ``{video file name: sorted distinct frame numbers}`` (videos sorted).
 
-    A malformed key raises ValueError naming it (:func:`sgfb.data.frame_keys.parse_frame_key`).
+    A malformed key raises ValueError naming it (:func:`sgfb.structures.frame_keys.parse_frame_key`).
     """
     groups: Dict[str, set] = {}
     for key in frame_keys:

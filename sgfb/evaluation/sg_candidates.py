@@ -12,10 +12,10 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from sgfb.data.vocab import GROUP_SLICES
+from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.evaluation.sg_protocols import Protocol, as_float
 from sgfb.structures.graph_table import GraphTable
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 SPATIAL = np.zeros(NUM_RELATIONSHIPS, bool)
 SPATIAL[GROUP_SLICES["spatial"]] = True

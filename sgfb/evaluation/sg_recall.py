@@ -32,7 +32,8 @@ from sgfb.evaluation.sg_candidates import SPATIAL, aligned_pairs, rank_predictio
 from sgfb.evaluation.sg_protocols import (CONSTRAINTS, DEFAULT_PROTOCOL, Protocol,
                                           get_protocol)
 from sgfb.structures.graph_table import GraphTable
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 __all__ = ["CONSTRAINTS", "DEFAULT_KS", "RecallResult", "box_iou", "pair_iou",
            "evaluate_recall", "evaluate_tables"]

@@ -35,10 +35,11 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sgfb.atomic_io import atomic_write
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, relationship_group
+from sgfb.utils.atomic_io import atomic_write
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, relationship_group
 from sgfb.inference.schema import RESULT_FORMAT, RESULT_VERSION, validate_result
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 DEFAULT_RELATIONSHIP_THRESHOLD = 0.05
 

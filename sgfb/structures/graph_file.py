@@ -25,7 +25,7 @@ from typing import Dict, Iterable, Mapping
 
 import numpy as np
 
-from sgfb.atomic_io import atomic_write
+from sgfb.utils.atomic_io import atomic_write
 from sgfb.structures.graph_table import GraphTable
 from sgfb.structures.scene_graph import SceneGraph
 

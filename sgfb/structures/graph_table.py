@@ -18,7 +18,8 @@ from typing import Dict, Iterable, List, Mapping, Sequence
 
 import numpy as np
 
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 ARRAYS = ("keys", "person", "image_size", "has_boxes", "node_offsets", "labels", "scores",
           "boxes", "pair_offsets", "pair_objects", "relations")

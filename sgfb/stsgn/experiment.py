@@ -14,10 +14,10 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from sgfb.atomic_io import atomic_write
+from sgfb.utils.atomic_io import atomic_write
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.evaluation.mean_ap import mean_average_precision
 from sgfb.structures.graph_file import load_graphs
 from sgfb.structures.scene_graph import SceneGraph

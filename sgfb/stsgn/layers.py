@@ -25,7 +25,23 @@ from torch_geometric.nn import GINEConv, MessagePassing
 from torch_geometric.typing import PairTensor
 
 
-class CenterlessCGConv(MessagePassing):
+class _ResidualEdgeConv(MessagePassing):
+    """``x'_i = x_i + sum_j message(x_j, e_ji)``: what the two convolutions below share."""
+
+    def __init__(self, channels: int, edge_dim: int) -> None:
+        super().__init__(aggr="add")
+        self.channels, self.edge_dim = channels, edge_dim
+
+    def forward(self, x: Tensor | PairTensor, edge_index: torch.Tensor,
+                edge_attr: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        pair = x if isinstance(x, tuple) else (x, x)
+        return pair[1] + self.propagate(edge_index, x=pair, edge_attr=edge_attr, size=size)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.channels}, edge_dim={self.edge_dim})"
+
+
+class CenterlessCGConv(_ResidualEdgeConv):
     r"""Crystal-graph convolution without the centre node (ST-SGN §3.4).
 
     .. math::
@@ -36,8 +52,7 @@ class CenterlessCGConv(MessagePassing):
     """
 
     def __init__(self, channels: int, edge_dim: int) -> None:
-        super().__init__(aggr="add")
-        self.channels, self.edge_dim = channels, edge_dim
+        super().__init__(channels, edge_dim)
         self.lin_f = nn.Linear(channels + edge_dim, channels)
         self.lin_s = nn.Linear(channels + edge_dim, channels)
         self.reset_parameters()
@@ -46,20 +61,12 @@ class CenterlessCGConv(MessagePassing):
         self.lin_f.reset_parameters()
         self.lin_s.reset_parameters()
 
-    def forward(self, x: Tensor | PairTensor, edge_index: torch.Tensor,
-                edge_attr: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
-        pair = x if isinstance(x, tuple) else (x, x)
-        return pair[1] + self.propagate(edge_index, x=pair, edge_attr=edge_attr, size=size)
-
     def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         z = torch.cat([x_j, edge_attr], dim=-1)
         return torch.sigmoid(self.lin_f(z)) * F.softplus(self.lin_s(z))
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.channels}, edge_dim={self.edge_dim})"
 
-
-class ElementwiseNNConv(MessagePassing):
+class ElementwiseNNConv(_ResidualEdgeConv):
     r"""Neural message passing with an element-wise edge network (ST-SGN §3.4).
 
     .. math::
@@ -68,24 +75,15 @@ class ElementwiseNNConv(MessagePassing):
     """
 
     def __init__(self, channels: int, edge_dim: int) -> None:
-        super().__init__(aggr="add")
-        self.channels, self.edge_dim = channels, edge_dim
+        super().__init__(channels, edge_dim)
         self.edge_net = nn.Linear(edge_dim, channels)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         self.edge_net.reset_parameters()
 
-    def forward(self, x: Tensor | PairTensor, edge_index: torch.Tensor,
-                edge_attr: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
-        pair = x if isinstance(x, tuple) else (x, x)
-        return pair[1] + self.propagate(edge_index, x=pair, edge_attr=edge_attr, size=size)
-
     def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         return x_j * self.edge_net(edge_attr)
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.channels}, edge_dim={self.edge_dim})"
 
 
 def make_gine(channels: int) -> GINEConv:

@@ -21,9 +21,10 @@ from fractions import Fraction
 from typing import Any, Dict, Optional
 
 import av
+import cv2
 import numpy as np
 
-from sgfb.atomic_io import atomic_path
+from sgfb.utils.atomic_io import atomic_path
 from sgfb.data.video import open_video
 from sgfb.inference.result import VideoResult
 from sgfb.structures.scene_graph import SceneGraph
@@ -152,3 +153,28 @@ def write_annotated_video(video_path: str, result: VideoResult, out_path: str,
                     current = None
                 writer.write(index, image, current)
     return out_path
+
+
+def report_thumbnail(rgb: np.ndarray, graph: SceneGraph, threshold: float,
+                     width: int = 320) -> bytes:
+    """A sampled frame's image in the HTML report, as
+    :func:`~sgfb.visualization.report.frames_from_video` draws it (small frames enlarged to
+    ``width`` so the labels stay legible), shrunk to ``width``: JPEG bytes (quality 95), so
+    a long video's sampled frames are held compactly until the report is written."""
+    height, w = rgb.shape[:2]
+    image = draw_scene_graph(rgb, scale_graph(graph, w, height), threshold,
+                             zoom=max(1.0, width / max(1, w)))
+    if image.shape[1] > width:
+        size = (width, max(1, int(round(image.shape[0] * width / image.shape[1]))))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise ValueError("thumbnail encoding failed")
+    return data.tobytes()
+
+
+def decode_thumbnail(data: bytes) -> np.ndarray:
+    """RGB ``[H, W, 3]`` of :func:`report_thumbnail`'s bytes."""
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -15,7 +15,7 @@ from sgfb.data.clip_dataset import CharadesClips, collate_clips
 from sgfb.data.clip_transforms import test_transform as make_test_transform, train_transform
 from sgfb.data.clips import clip_labels, clip_span_seconds, random_clip, \
     test_clips as make_test_clips
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.feature_bank.window import query_window
 

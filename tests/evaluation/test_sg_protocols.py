@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import AGFrame, AGObject
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.evaluation.sg_protocols import PROTOCOLS, select_frames
 from sgfb.evaluation.sg_recall import box_iou, evaluate_recall, pair_iou
 from sgfb.structures import SceneGraph

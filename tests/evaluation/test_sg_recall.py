@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.evaluation.sg_recall import box_iou, evaluate_recall
 from sgfb.structures import SceneGraph
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 from sgfb.structures import SceneGraph, save_graphs
 from sgfb.stsgn.experiment import load_graph_data
 

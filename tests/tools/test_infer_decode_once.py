@@ -1,4 +1,4 @@
-"""Decode-once inference (sgfb/pipelines/inference.py): one decoder pass per video, the file
+"""Decode-once inference (sgfb/inference/pipeline.py): one decoder pass per video, the file
 read once, and the same predictions as the pipeline before it (bench/infer_reference.py)."""
 import importlib.util
 import os
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import sgfb.data.video as video_module
-import sgfb.pipelines.inference as inference_module
+import sgfb.inference.pipeline as inference_module
 from sgfb.data.video import open_video
-from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+from sgfb.inference.pipeline import InferenceConfig, VideoPipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

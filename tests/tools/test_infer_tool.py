@@ -11,7 +11,7 @@ import pytest
 from sgfb.data.video import open_video
 from sgfb.inference.result import read_result_json
 from sgfb.inference.schema import validate_result
-from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, sampled_indices
+from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, sampled_indices
 from sgfb.structures.scene_graph import SceneGraph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

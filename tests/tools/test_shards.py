@@ -1,4 +1,4 @@
-"""Inputs split across machines (sgfb/engine/shards.py): two CPU processes, one per shard
+"""Inputs split across machines (sgfb/utils/shards.py): two CPU processes, one per shard
 (one by --shard, one by torchrun's RANK/WORLD_SIZE), write exactly what one process writes."""
 import argparse
 import hashlib
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sgfb.engine.shards import Shard, parse_shard, resolve_shard
+from sgfb.utils.shards import Shard, parse_shard, resolve_shard
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 
