@@ -40,7 +40,6 @@ KNOWN_UPWARD = {
     "sgfb/stsgn/training.py imports sgfb.evaluation.mean_ap",
 }
 KNOWN_CYCLES = {
-    ("sgfb.data.video", "sgfb.data.video_torchcodec"),
     ("sgfb.detection.convert", "sgfb.detection.detector"),
 }
 

@@ -12,13 +12,20 @@ tools/eval_sg.py and tools/extract_banks.py; docs/data.md). --protocol ag (defau
 recall per video (AG paper Table 5 "video") and pooled over frames ("image"); --protocol
 sttran scores as STTran's evaluator (constraints with_per_group, semi, no; pooled).
 --out also keeps mR@K and the per-video recalls.
+Many machines: under torchrun (RANK/WORLD_SIZE) or with --shard I/N each process predicts the
+frames of its share of the videos (sorted, round robin); --save-graphs must then be a folder
+(its per-video files are those of a one-process run) and --out is named by shard
+(OUT.shardI-of-N.json, the shard's metrics; tools/eval_sg.py scores the whole folder).
 """
 from __future__ import annotations
+
+import os
 
 from sgfb.utils.atomic_io import write_json
 from sgfb.utils.cli import nonnegative_int, positive_int, run_cli, tool_parser
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.utils.distributed import resolve_device
+from sgfb.utils.shards import add_shard_argument, resolve_shard
 from sgfb.evaluation.sg_protocols import CONSTRAINTS, DEFAULT_PROTOCOL, PROTOCOLS
 from sgfb.evaluation.sg_recall import DEFAULT_KS
 from sgfb.models.scene_graph import HEADS
@@ -46,7 +53,17 @@ def main(argv=None) -> int:
                    help="X.npz: one file of all predicted graphs; else a folder, one per video")
     p.add_argument("--out", help="JSON of all metrics and per-video recalls")
     p.add_argument("--no-progress", action="store_true")
+    add_shard_argument(p)
     args = p.parse_args(argv)
+    try:
+        shard = resolve_shard(args.shard)
+    except ValueError as exc:
+        p.error(str(exc))
+    if shard.sharded and args.save_graphs and args.save_graphs.endswith(".npz"):
+        p.error(f"--save-graphs {args.save_graphs}: one file for the whole set cannot be "
+                "split across shards; give a folder (one file per video)")
+    if args.out:
+        args.out = shard.name(args.out)
     inputs = check_inputs_exist({"--checkpoint": args.checkpoint,
                                  "--annotations": args.annotations, "--frames": args.frames})
     if args.save_graphs:
@@ -62,11 +79,12 @@ def main(argv=None) -> int:
             proto.check_constraint(c)
         except ValueError as exc:
             p.error(str(exc))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # torchrun: this process's GPU
     result = test_scene_graphs(args.checkpoint, args.annotations, args.frames, args.mode,
-                               constraints, args.head, args.split, args.preset,
-                               args.max_frames, args.batch_size, str(resolve_device(args.device)),
+                               constraints, args.head, args.split, args.preset, args.max_frames,
+                               args.batch_size, str(resolve_device(args.device, local_rank)),
                                args.ks, args.save_graphs, not args.no_progress,
-                               protocol=args.protocol)
+                               protocol=args.protocol, shard=shard)
     for constraint, r in result["constraints"].items():
         print(f"{args.mode} / {args.head} / {args.protocol} protocol / {constraint} constraint: "
               f"{r['frames_evaluated']} frames")
