@@ -5,8 +5,9 @@
         --frames AG/frames --mode sgdet --constraint with no --out runs/sg/sgdet.json \
         [--head frequency] [--save-graphs graphs/] [--split all]
 
---head frequency scores the frequency-prior baseline (object class alone) with the same
-detector. --save-graphs writes every frame's predicted SceneGraph, one file per video (the
+The checkpoint's own head (relations.kind at training: reldn, vrd, imp, msdn, graph_rcnn,
+sttran) is used by default; --head frequency scores the frequency-prior baseline (object class
+alone) with the same detector. --save-graphs writes every frame's predicted SceneGraph, one file per video (the
 format tools/eval_sg.py and tools/extract_banks.py read; docs/data.md). Prints recall
 averaged per video (the AG paper's protocol) and pooled over frames; --out also keeps the
 per-video recalls.
@@ -32,7 +33,9 @@ def main(argv=None) -> int:
     p.add_argument("--frames", required=True, help="dumped frames (tools/dump_frames.py)")
     p.add_argument("--mode", choices=MODES, required=True)
     p.add_argument("--constraint", choices=CONSTRAINTS, nargs="+", default=["with", "no"])
-    p.add_argument("--head", choices=HEADS, default="reldn")
+    p.add_argument("--head", choices=HEADS, default=None,
+                   help="default: the head the checkpoint was trained with; frequency: the "
+                        "frequency prior from the checkpoint's training counts")
     p.add_argument("--split", choices=("train", "test", "all"), default="test")
     p.add_argument("--preset", choices=("filtered", "keep_all"), default="filtered")
     p.add_argument("--max-frames", type=int, default=0)
@@ -48,7 +51,7 @@ def main(argv=None) -> int:
                                args.max_frames, args.batch_size, str(resolve_device(args.device)),
                                args.ks, args.save_graphs, not args.no_progress)
     for constraint, r in result["constraints"].items():
-        print(f"{args.mode} / {args.head} / {constraint} constraint: {r['frames_evaluated']} frames")
+        print(f"{args.mode} / {result['head']} / {constraint} constraint: {r['frames_evaluated']} frames")
         for name in ("video", "frame"):
             values = r[f"recall_{name}_avg"]
             print(f"  per {name:<6} " + "  ".join(

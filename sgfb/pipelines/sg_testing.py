@@ -34,7 +34,7 @@ def save_graph_dir(graphs: Dict[str, SceneGraph], directory: str) -> List[str]:
 
 
 def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
-                      constraints: Sequence[str], head: str = "reldn", split: str = "test",
+                      constraints: Sequence[str], head: Optional[str] = None, split: str = "test",
                       preset: str = "filtered", max_frames: int = 0, batch_size: int = 4,
                       device: str = "cpu", ks: Sequence[int] = DEFAULT_KS,
                       save_dir: Optional[str] = None, progress: bool = True,
@@ -42,6 +42,7 @@ def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
     """Metrics of ``checkpoint`` on the ``split`` frames (``all``: train and test)."""
     dev = torch.device(device)
     predictor = load_scene_graph_model(checkpoint, head=head, device=dev)
+    head = predictor.head_kind
     ag = ActionGenome.load(annotations, preset=preset)
     keys = ([f.key for f in ag] if split == "all" else split_keys(ag, split, max_frames))
     dataset = SceneGraphFrames(ag, frames, keys)
