@@ -70,7 +70,9 @@ HEAD_BUILDERS: Dict[str, Builder] = {
                                                      cfg.relation_proposals, **_pooling(cfg)),
     "sttran": lambda cfg, c, init: STTranHead(c, cfg.hidden_dim, cfg.window, cfg.attention_heads,
                                               cfg.layers, min_box_size=cfg.min_box_size,
-                                              dropout=cfg.dropout, **_pooling(cfg)),
+                                              dropout=cfg.dropout,
+                                              frequency_init=init if cfg.use_frequency else None,
+                                              **_pooling(cfg)),
 }
 HEAD_KINDS = tuple(HEAD_BUILDERS)
 #: heads with parameters to train (the frequency prior is fitted from counts)
@@ -84,8 +86,9 @@ def build_relation_head(cfg: RelationHeadConfig, in_channels: int,
 
     ``frequency_counts`` ``[36, 26]`` / ``pair_counts`` ``[36]``: training statistics from
     :func:`~sgfb.relations.frequency.count_relationships`; they initialise the frequency bias
-    (``"reldn"``, zeros when absent) or define the prior (``"frequency"``, required); the
-    other heads have no frequency term (as in their papers).
+    (``"reldn"``, and ``"sttran"`` with ``use_frequency``; zeros when absent) or define the
+    prior (``"frequency"``, required); the Table 5 baselines have no frequency term (as in
+    their papers).
     """
     if cfg.kind not in HEAD_BUILDERS:
         raise ValueError(f"unknown relation head kind {cfg.kind!r}; choose from "

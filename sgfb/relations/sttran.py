@@ -24,7 +24,11 @@ Adapted to sgfb:
   are those of the batch, so the window sees the neighbouring frames the caller batches
   together: training batches are clips of consecutive annotated frames and evaluation
   batches whole videos (:mod:`sgfb.pipelines.sg_training`);
-- outputs are AG's three predicate groups; object classes come from the detector.
+- outputs are AG's three predicate groups; object classes come from the detector;
+- with ``frequency_init`` (``relations.use_frequency``, on by default) the RelDN-style head's
+  learnable frequency bias is added to the scores, so the head starts equal to the frequency
+  prior like the RelDN-style head and differs from it only in the pair encoder and the
+  spatial and temporal attention (STTran itself has no frequency term).
 
 A batch of unrelated frames (``frame_video`` None) reduces the decoder to a second spatial
 encoder, so the head also runs on single frames.
@@ -32,7 +36,7 @@ encoder, so the head also runs on single frames.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -109,7 +113,8 @@ class STTranHead(nn.Module):
     def __init__(self, in_channels: int, hidden_dim: int = 512, window: int = 2,
                  attention_heads: int = 4, layers: int = 1, pool_size: int = 7,
                  sampling_ratio: int = 2, featmap_names: Sequence[str] = ("0", "1", "2", "3"),
-                 min_box_size: float = 1.0, dropout: float = 0.1) -> None:
+                 min_box_size: float = 1.0, dropout: float = 0.1,
+                 frequency_init: Optional[torch.Tensor] = None) -> None:
         super().__init__()
         if window < 0 or layers < 1:
             raise ValueError(f"STTran needs window >= 0 and layers >= 1, got {window}, {layers}")
@@ -128,6 +133,11 @@ class STTranHead(nn.Module):
         nn.init.zeros_(self.offset_bias.weight)
         self.heads = attention_heads
         self.scores = zero_linear(hidden_dim, NUM_RELATIONSHIPS)
+        self.frequency = None
+        if frequency_init is not None:
+            self.frequency = nn.Embedding(NUM_OBJECTS, NUM_RELATIONSHIPS)
+            with torch.no_grad():
+                self.frequency.weight.copy_(torch.as_tensor(frequency_init, dtype=torch.float32))
 
     def pair_tokens(self, features: ImageFeatures, pairs: RelationPairs) -> torch.Tensor:
         """``[P, hidden_dim]`` pair representations before attention."""
@@ -151,7 +161,10 @@ class STTranHead(nn.Module):
         temporal_bias = torch.where(allowed[None], learnt.permute(2, 0, 1), neg)
         for layer in self.temporal_layers:
             x = layer(x, temporal_bias)
-        return RelationLogits.from_flat(self.scores(x))
+        scores = self.scores(x)
+        if self.frequency is not None:
+            scores = scores + self.frequency(pairs.object_labels.long().clamp(0, NUM_OBJECTS - 1))
+        return RelationLogits.from_flat(scores)
 
     def extra_repr(self) -> str:
         return f"window={self.window}, heads={self.heads}"

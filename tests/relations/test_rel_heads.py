@@ -249,3 +249,18 @@ def test_video_clips_have_equal_lengths():
     assert prediction_batches(keys, 4, by_video=False) == [[0, 1, 2, 3], [4, 5]]
     with pytest.raises(ValueError, match="clip length"):
         video_clips(keys, 0)
+
+
+def test_sttran_frequency_bias_starts_at_the_prior(features_factory):
+    """Untrained (zero last layer), the temporal head with its frequency bias equals the
+    frequency prior; without it, it is uniform."""
+    cfg = RelationHeadConfig(kind="sttran", hidden_dim=16, pool_size=3, attention_heads=2)
+    head = build_relation_head(cfg, 8, COUNTS).eval()
+    prior = build_relation_head(RelationHeadConfig(kind="frequency"), 8, COUNTS)
+    pairs = pairs_batch()
+    feats = features_factory(SIZES)
+    with torch.no_grad():
+        assert torch.allclose(head(feats, pairs).flat(), prior(feats, pairs).flat(), atol=1e-6)
+        cfg.use_frequency = False
+        plain = build_relation_head(cfg, 8, COUNTS).eval()
+        assert plain.frequency is None and plain(feats, pairs).flat().abs().max() == 0
