@@ -4,8 +4,12 @@ on ONE frozen detector, PredCls / SGCls / SGDet, R@20 / R@50, "image" (mean over
 "video" (mean over each video's frames, then over videos: the paper's protocol) columns.
 
     python scripts/table5.py --data synth --out runs/table5 --config configs/sg/small_synthetic.yaml \
-        --seeds 0 [--heads reldn vrd imp msdn graph_rcnn sttran] [--max-test-frames 0] \
+        --seeds 0 [--heads reldn vrd imp msdn graph_rcnn sttran frequency] \
+        [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0] \
         [train_sg overrides, e.g. relation_solver.max_iters=150]
+
+Every trained head sees the same number of frames per iteration (the temporal head as
+clips of consecutive annotated frames) for the same number of iterations.
 
 Steps (each skipped when its output exists, so a stopped run continues):
 
@@ -35,6 +39,7 @@ TRAIN = os.path.join(ROOT, "tools", "train_sg.py")
 TEST = os.path.join(ROOT, "tools", "test_sg.py")
 MODES = ("predcls", "sgcls", "sgdet")
 TRAINED = ("reldn", "vrd", "imp", "msdn", "graph_rcnn", "sttran")
+TEMPORAL = ("sttran",)
 NAMES = {"vrd": "VRD (visual module)", "frequency": "Freq Prior", "graph_rcnn": "Graph R-CNN",
          "msdn": "MSDN", "imp": "IMP", "reldn": "RelDN-style", "sttran": "STTran-style (temporal)"}
 
@@ -83,6 +88,10 @@ def main() -> int:
     p.add_argument("--max-test-frames", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--constraints", nargs="+", default=["with", "no"])
+    p.add_argument("--frames-per-batch", type=int, default=8,
+                   help="frames per relations-stage batch for every head (the temporal head "
+                        "takes them as FRAMES/--clip-frames clips)")
+    p.add_argument("--clip-frames", type=int, default=4)
     p.add_argument("overrides", nargs="*", help="train_sg.py key=value overrides")
     args = p.parse_args()
     data = [f"data.annotations={args.data}/annotations", f"data.frames={args.data}/frames"]
@@ -105,8 +114,13 @@ def main() -> int:
                 model = os.path.join(det_dir, "model.pt")
             elif not os.path.exists(timing):
                 shutil.copyfile(os.path.join(det_dir, "model.pt"), model)
+                if name in TEMPORAL:
+                    batch = [f"relation_solver.batch_size={args.frames_per_batch // args.clip_frames}",
+                             f"data.clip_frames={args.clip_frames}"]
+                else:
+                    batch = [f"relation_solver.batch_size={args.frames_per_batch}"]
                 seconds = run(base + ["--out", run_dir, "stages=[relations]", f"relations.kind={name}",
-                                      f"relation_solver.seed={seed}", *args.overrides],
+                                      f"relation_solver.seed={seed}", *batch, *args.overrides],
                               os.path.join(run_dir, "train.log"))
                 with open(timing, "w") as f:
                     json.dump({"seconds": seconds}, f)
