@@ -3,10 +3,13 @@
 on ONE frozen detector, PredCls / SGCls / SGDet, R@20 / R@50, "image" (mean over frames) and
 "video" (mean over each video's frames, then over videos: the paper's protocol) columns.
 
-    python scripts/table5.py --data synth --out runs/table5 --config configs/sg/small_synthetic.yaml \
+    python scripts/table5.py [train_sg overrides, e.g. relation_solver.max_iters=150] \
+        --data synth --out runs/table5 --config configs/sg/small_synthetic.yaml \
         --seeds 0 [--heads reldn vrd imp msdn graph_rcnn sttran frequency] \
-        [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0] \
-        [train_sg overrides, e.g. relation_solver.max_iters=150]
+        [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0]
+
+(overrides first, or after ``--``: ``--seeds`` and ``--heads`` take every word that follows;
+they go to both stages, so detector settings given here hold for every head).
 
 Every trained head sees the same number of frames per iteration (the temporal head as
 clips of consecutive annotated frames) for the same number of iterations.
