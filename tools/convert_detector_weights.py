@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
 
-    python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \
+    python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \\
         --out detector_r50_coco.pt --backbone resnet50
-    python tools/convert_detector_weights.py --source resnet101.pth --out det_r101.pt \
+    python tools/convert_detector_weights.py --source resnet101.pth --out det_r101.pt \\
         --format imagenet [key=value ...]
-    python tools/convert_detector_weights.py --source model_final_f6e8b1.pkl \
+    python tools/convert_detector_weights.py --source model_final_f6e8b1.pkl \\
         --out det_r101_detectron2.pt --format detectron2
 
 ``--format coco``: a torchvision Faster R-CNN state dict (the COCO box predictor is
@@ -22,10 +22,10 @@ what was kept, dropped and left at initialisation; see :mod:`sgfb.detection.conv
 from __future__ import annotations
 
 import argparse
-import pickle
-import sys
 from typing import List, Optional
 
+from sgfb.engine.cli import run_cli, tool_parser
+from sgfb.engine.output_paths import check_output_location
 from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
 from sgfb.detection.convert import FORMATS, convert_weights
 from sgfb.detection.detectron2 import convert_detectron2_file, detectron2_config
@@ -33,7 +33,7 @@ from sgfb.engine.config import apply_overrides
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser(__doc__)
     parser.add_argument("--source", required=True, help="torchvision state dict (.pth)")
     parser.add_argument("--out", required=True, help="detector checkpoint to write")
     parser.add_argument("--format", choices=FORMATS + ("detectron2",), default="auto",
@@ -46,23 +46,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        if args.format == "detectron2":
-            cfg = apply_overrides(detectron2_config(backbone=args.backbone), args.overrides)
-            cfg.validate()
-            report = convert_detectron2_file(args.source, args.out, cfg)
-        else:
-            base = small_config() if args.backbone == "small" else DetectorConfig(args.backbone)
-            cfg = apply_overrides(base, args.overrides)
-            cfg.validate()
-            report = convert_weights(args.source, args.out, cfg, fmt=args.format)
-    except (OSError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    check_output_location(args.out, [args.source], kind="file")
+    if args.format == "detectron2":
+        cfg = apply_overrides(detectron2_config(backbone=args.backbone), args.overrides)
+        cfg.validate()
+        report = convert_detectron2_file(args.source, args.out, cfg)
+    else:
+        base = small_config() if args.backbone == "small" else DetectorConfig(args.backbone)
+        cfg = apply_overrides(base, args.overrides)
+        cfg.validate()
+        report = convert_weights(args.source, args.out, cfg, fmt=args.format)
     print(report.summary())
     print(f"wrote {args.out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main, __file__)

@@ -62,7 +62,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     from sgfb.pipelines.action_config import ActionConfig
     from sgfb.pipelines.action_training import run_action_training
     from sgfb.pipelines.extract_banks import extract_banks
-    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, run_summary_json
     from sgfb.pipelines.sg_config import SGConfig
     from sgfb.pipelines.sg_testing import test_scene_graphs
     from sgfb.pipelines.sg_training import run_sg_training
@@ -152,7 +152,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     pipeline = VideoPipeline(checkpoint, os.path.join(action_dir, "model.pt"), "cpu",
                              InferenceConfig(views=4, crops=1, progress=False))
     run = pipeline.run(videos, infer_dir, log=log)
-    result.inference_paths = [os.path.join(infer_dir, f"{v}.json") for v in test_ids]
+    result.inference_paths = [os.path.join(infer_dir, r["json"])
+                              for r in run_summary_json(infer_dir, run)["videos"] if r["ok"]]
     result.outputs = {"report": os.path.join(infer_dir, "report.html"),
                       "inference": infer_dir, "scene_graph_model": checkpoint,
                       "action_model": os.path.join(action_dir, "model.pt")}

@@ -56,3 +56,7 @@ class SGConfig:
                              f"{', '.join(HEAD_KINDS)}")
         if self.data.clip_frames < 1:
             raise ValueError(f"data.clip_frames={self.data.clip_frames} must be >= 1")
+
+    def input_paths(self) -> dict:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        return {"data.annotations": self.data.annotations, "data.frames": self.data.frames}

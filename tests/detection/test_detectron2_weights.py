@@ -224,6 +224,7 @@ def test_convert_tool_reads_detectron2_pickles(tmp_path, capsys):
     assert state["dropped"]["pixel_mean"].startswith("input normalisation")
     evil = tmp_path / "evil.pkl"
     evil.write_bytes(b"cos\nsystem\n(S'true'\ntR.")
-    assert module.main(["--source", str(evil), "--out", str(tmp_path / "x.pt"),
-                        "--format", "detectron2"]) == 1
-    assert "refusing to load global 'os.system'" in capsys.readouterr().err
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load global 'os.system'"):
+        module.main(["--source", str(evil), "--out", str(tmp_path / "x.pt"),
+                     "--format", "detectron2"])  # run_cli prints it as one error line
+    assert not (tmp_path / "x.pt").exists()

@@ -19,7 +19,7 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     [path] = result.inference_paths
     prediction = read_result_json(path)
     assert prediction.actions and prediction.sampled_frames
-    assert os.path.exists(os.path.splitext(path)[0] + ".mp4")
+    assert os.path.exists(path[:-len(".json")] + ".annotated.mp4")
     assert os.path.exists(result.outputs["report"])
     saved = json.loads((tmp_path / "demo_metrics.json").read_text())
     assert saved["metrics"] == m
