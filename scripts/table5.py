@@ -91,6 +91,8 @@ def main() -> int:
     p.add_argument("--max-test-frames", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--constraints", nargs="+", default=["with", "no"])
+    p.add_argument("--protocol", default="ag",
+                   help="tools/test_sg.py --protocol (ag: the AG paper's image/video recall)")
     p.add_argument("--frames-per-batch", type=int, default=8,
                    help="frames per relations-stage batch for every head (the temporal head "
                         "takes them as FRAMES/--clip-frames clips)")
@@ -136,7 +138,8 @@ def main() -> int:
                 if not os.path.exists(out):
                     run([sys.executable, TEST, "--checkpoint", model, "--annotations",
                          f"{args.data}/annotations", "--frames", f"{args.data}/frames",
-                         "--mode", mode, "--constraint", *args.constraints, "--device", "cpu",
+                         "--mode", mode, "--protocol", args.protocol, "--constraint", *args.constraints,
+                         "--device", "cpu",
                          "--max-frames", str(args.max_test_frames), "--batch-size",
                          str(args.batch_size), "--out", out, "--no-progress",
                          *(["--head", "frequency"] if name == "frequency" else [])],
