@@ -28,3 +28,13 @@ def test_table_columns_and_seed_spread():
     # IMP: mean of 20 and 30 = 25.0, spread (max - min) / 2 = 5.0; then the video column
     assert lines[2].startswith("| IMP | 25.0 ± 5.0 | 35.0 ± 5.0 | 30.0 ± 5.0 | 40.0 ± 5.0 | 35.0 ± 5.0 |")
     assert lines[3].startswith("| Freq Prior | 20.0 | 30.0 | 25.0 | 35.0 | 30.0 |")
+
+
+def test_timing_rows_show_wall_and_cpu_seconds_per_seed():
+    t5 = load_script()
+    results = {"imp": {"train_seconds": {0: {"seconds": 61.4, "cpu_seconds": 30.2},
+                                          1: {"seconds": 70.6}}},
+               "frequency": {"train_seconds": {}}}
+    lines = t5.timing_table(results, ["imp", "frequency"]).splitlines()
+    assert lines[2] == "| IMP | 61 (30) seed 0, 71 seed 1 |"
+    assert lines[3] == "| Freq Prior | none (counts) |"
