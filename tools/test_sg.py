@@ -5,13 +5,14 @@
         --frames AG/frames --mode sgdet --constraint with no --out runs/sg/sgdet.json \\
         [--head frequency] [--save-graphs graphs.npz] [--split all] [--protocol sttran]
 
---head frequency scores the frequency-prior baseline (object class alone) with the same
-detector. --save-graphs writes every frame's predicted SceneGraph: a path ending in .npz
-gets one file for the whole set, any other path a folder of per-video files (both read by
-tools/eval_sg.py and tools/extract_banks.py; docs/data.md). --protocol ag (default) prints
-recall per video (AG paper Table 5 "video") and pooled over frames ("image"); --protocol
-sttran scores as STTran's evaluator (constraints with_per_group, semi, no; pooled).
---out also keeps mR@K and the per-video recalls.
+The checkpoint's own head (relations.kind at training: reldn, vrd, imp, msdn, graph_rcnn,
+sttran) is used by default; --head frequency scores the frequency-prior baseline (object class
+alone) with the same detector. --save-graphs writes every frame's predicted SceneGraph: a path
+ending in .npz gets one file for the whole set, any other path a folder of per-video files
+(both read by tools/eval_sg.py and tools/extract_banks.py; docs/data.md). --protocol ag
+(default) prints recall per video (AG paper Table 5 "video") and pooled over frames
+("image"); --protocol sttran scores as STTran's evaluator (constraints with_per_group, semi,
+no; pooled). --out also keeps mR@K and the per-video recalls.
 Many machines: under torchrun (RANK/WORLD_SIZE) or with --shard I/N each process predicts the
 frames of its share of the videos (sorted, round robin); --save-graphs must then be a folder
 (its per-video files are those of a one-process run) and --out is named by shard
@@ -42,7 +43,9 @@ def main(argv=None) -> int:
     p.add_argument("--constraint", choices=CONSTRAINTS, nargs="+", default=None,
                    help="default: ag: with no; sttran: with_per_group semi no")
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
-    p.add_argument("--head", choices=HEADS, default="reldn")
+    p.add_argument("--head", choices=HEADS, default=None,
+                   help="default: the head the checkpoint was trained with; frequency: the "
+                        "frequency prior from the checkpoint's training counts")
     p.add_argument("--split", choices=("train", "test", "all"), default="test")
     p.add_argument("--preset", choices=("filtered", "keep_all"), default="filtered")
     p.add_argument("--max-frames", type=nonnegative_int, default=0)
@@ -86,8 +89,8 @@ def main(argv=None) -> int:
                                args.ks, args.save_graphs, not args.no_progress,
                                protocol=args.protocol, shard=shard)
     for constraint, r in result["constraints"].items():
-        print(f"{args.mode} / {args.head} / {args.protocol} protocol / {constraint} constraint: "
-              f"{r['frames_evaluated']} frames")
+        print(f"{args.mode} / {result['head']} / {args.protocol} protocol / {constraint} "
+              f"constraint: {r['frames_evaluated']} frames")
         for name in ("video", "frame"):
             if f"recall_{name}_avg" not in r:
                 continue

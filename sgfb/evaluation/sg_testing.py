@@ -49,7 +49,7 @@ def save_graph_set(graphs: Dict[str, SceneGraph], path: str) -> List[str]:
 
 
 def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
-                      constraints: Sequence[str], head: str = "reldn", split: str = "test",
+                      constraints: Sequence[str], head: Optional[str] = None, split: str = "test",
                       preset: str = "filtered", max_frames: int = 0, batch_size: int = 4,
                       device: str = "cpu", ks: Sequence[int] = DEFAULT_KS,
                       save_dir: Optional[str] = None, progress: bool = True,
@@ -66,6 +66,7 @@ def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
         proto.check_constraint(constraint)
     dev = torch.device(device)
     predictor = load_scene_graph_model(checkpoint, head=head, device=dev)
+    head = predictor.head_kind
     ag = ActionGenome.load(annotations, preset=preset)
     keys = ([f.key for f in ag] if split == "all" else split_keys(ag, split, max_frames))
     by_video: Dict[str, List[str]] = defaultdict(list)
