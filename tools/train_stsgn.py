@@ -7,7 +7,8 @@
 
 Split (by video, seeded with data.seed): AG's own test set when the annotations have one,
 else 15 % of the videos; 15 % for validation. Writes OUT/model.pt, OUT/metrics.json and
-OUT/config.yaml.
+OUT/config.yaml, and per epoch the learning curves (train / val loss and mAP) and the
+per-layer gradient, weight and activation norms to OUT/history.jsonl and TensorBoard (OUT/tb).
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
     with open(os.path.join(args.out, "config.yaml"), "w") as f:
         f.write(resolved)
     charades = load_charades(config.data.charades, config.data.classes)
-    run = run_experiment(config, charades=charades)
+    run = run_experiment(config, charades=charades, out_dir=args.out)
     save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names)
     write_json(os.path.join(args.out, "metrics.json"),
                {"metrics": run.metrics, "history": run.history, "seconds": run.seconds})

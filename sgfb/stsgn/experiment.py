@@ -92,12 +92,14 @@ class RunResult:
 
 def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
                    data: Optional[GraphData] = None,
-                   charades: Optional[Charades] = None) -> RunResult:
+                   charades: Optional[Charades] = None,
+                   out_dir: Optional[str] = None) -> RunResult:
     """Train on the seeded video split, keep the best validation epoch, and measure the
-    train / val / test metrics (mAP or top-1)."""
+    train / val / test metrics (mAP or top-1). ``out_dir``: learning curves and norms per
+    epoch go to ``out_dir/history.jsonl`` and TensorBoard."""
     start = time.perf_counter()
     d = config.data
-    torch.manual_seed(d.seed)
+    torch.manual_seed(config.train.seed)   # init; data.seed draws the video split
     charades = charades or load_charades(d.charades, d.classes)
     data = data or load_graph_data(d.annotations, d.fps, d.graphs, config.model.relationships)
     samples = build_samples(d.task, data.ag, charades, data.frame_index, d.window)
@@ -107,7 +109,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
                                                       for n, p in parts.items()))
     config.model.num_classes = charades.num_classes
     model = STSGN(config.model)
-    result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log)
+    result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log,
+                   out_dir=out_dir)
     measured = {}
     for name, part in parts.items():
         if len(part):
