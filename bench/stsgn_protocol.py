@@ -18,6 +18,7 @@ import copy
 import json
 import os
 import sys
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -33,16 +34,22 @@ from sgfb.stsgn.experiment import (ExperimentConfig, load_charades,  # noqa: E40
 
 def table(path: str) -> str:
     runs = defaultdict(list)
+    val = defaultdict(list)
     split = None
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            runs[r["model"]].append(r["mAP"])
+            key = (r["model"], r["T"])
+            runs[key].append(r["mAP"])
+            val[key].append(r.get("val_mAP", float("nan")))
             split = r["split"]
-    lines = [f"| model | frame mAP ({split}), mean ± std | seeds | per seed |", "|---|---|---|---|"]
-    for name, values in sorted(runs.items(), key=lambda kv: -float(np.mean(kv[1]))):
-        lines.append(f"| {name} | {100 * np.mean(values):.1f} ± {100 * np.std(values):.1f} | "
-                     f"{len(values)} | " + ", ".join(f"{100 * v:.1f}" for v in values) + " |")
+    lines = [f"| model | T (s) | frame mAP ({split}), mean ± std | val mAP | seeds | per seed |",
+             "|---|---|---|---|---|---|"]
+    for (name, window), values in sorted(runs.items(), key=lambda kv: -float(np.mean(kv[1]))):
+        v = val[(name, window)]
+        lines.append(f"| {name} | {window:g} | {100 * np.mean(values):.1f} ± "
+                     f"{100 * np.std(values):.1f} | {100 * np.mean(v):.1f} | {len(values)} | "
+                     + ", ".join(f"{100 * x:.1f}" for x in values) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +85,7 @@ def main() -> int:
     if args.bank_only:
         jobs += [("bank-only-sgfb", s) for s in args.seeds]
     for name, seed in jobs:
+        start = time.perf_counter()
         run_dir = os.path.join(args.runs, f"{name}-s{seed}") if args.runs else None
         if name == "bank-only-sgfb":
             cfg = BankOnlyConfig()
@@ -98,7 +106,8 @@ def main() -> int:
                 run.history[e]["val_mAP"] if cfg.train.select == "val_mAP"
                 else -run.history[e]["val_loss"], -e))
         record = {"model": name, "seed": seed, "split": args.report,
-                  "mAP": measured[args.report]["mAP"], "best_epoch": best_epoch,
+                  "mAP": measured[args.report]["mAP"], "val_mAP": measured["val"]["mAP"],
+                  "best_epoch": best_epoch, "seconds": round(time.perf_counter() - start, 1),
                   "T": base.data.window, "overrides": args.overrides}
         print(json.dumps(record), flush=True)
         if args.out:

@@ -35,7 +35,8 @@ def main(argv=None) -> int:
                    help="which videos of the checkpoint's split to score (default: test, the "
                         "videos it was not trained or validated on)")
     p.add_argument("--window", type=float, default=None,
-                   help="T seconds (default: the checkpoint's; 10 for video level if it has none)")
+                   help="T seconds (default: the checkpoint's when it was trained at this level, "
+                        "else 10)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     model, ckpt = load_model(args.checkpoint)
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
                            model.config.relationships)
     window = args.window
     if window is None:
-        window = ckpt["window"] if ckpt["task"] == args.level else (10.0 if args.level == "video" else 0.0)
+        window = ckpt["window"] if ckpt["task"] == args.level else 10.0
     rows, split = predict_to_csv(model, data, args.level, window, args.out, args.split,
                                  ckpt.get("split"))
     print(f"wrote {rows} {args.level} rows of the {split} split to {args.out} (T={window}, "

@@ -34,7 +34,7 @@ def parse_args(argv=None):
     p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
     p.add_argument("--task", choices=("frame", "video", "trimmed"),
                    help="default: the config's, else frame")
-    p.add_argument("--window", type=float, help="T seconds (default: the config's, else 0 / 10)")
+    p.add_argument("--window", type=float, help="T seconds (default: the config's, else 10)")
     p.add_argument("--model", help="default: the config's, else gine-person-bigru")
     p.add_argument("--config", help="YAML file of config values")
     p.add_argument("--out", required=True)
@@ -54,8 +54,6 @@ def build_config(args) -> ExperimentConfig:
                              ("task", "task"), ("window", "window")):
         if getattr(args, flag) is not None:
             setattr(d, field_name, getattr(args, flag))
-    if args.window is None and "window" not in file_values.get("data", {}):
-        d.window = 10.0 if d.task == "video" else 0.0
     if args.model is not None:
         config.model.name = args.model
     if args.no_progress:

@@ -33,7 +33,7 @@ class DataConfig:
     fps: str = ""                    # fps table JSON or a videos directory
     graphs: str = ""                 # directory of predicted scene-graph files (optional)
     task: str = "frame"              # frame | video | trimmed
-    window: float = 0.0              # T seconds (frame window / video slice)
+    window: float = 10.0             # T seconds (frame window / video slice)
     seed: int = 0
     val_fraction: float = 0.15
     test_fraction: float = 0.15

@@ -64,6 +64,10 @@ def test_evaluate_csv_scores_one_split_and_excludes_classes_without_positives(tm
     ("video_id,split,c000,c001\nAAAAA,test,0.1,0.9\nZZZZZ,test,0.5,0.5\n",
      "row 3: video 'ZZZZZ' has no labels"),
     ("video_id,split\nAAAAA,test\n", "no class columns"),
+    # the cases as a user has them (no split column): were NaN / 1.0, exit 0
+    ("video_id,c000,c001\nAAAAA,0.1,0.9\nZZZZZ,0.5,0.5\n", "row 3: video 'ZZZZZ' has no labels"),
+    ("video_id,c000,c001\nZZZZZ,0.5,0.5\n", "row 2: video 'ZZZZZ' has no labels"),
+    ("video_id\nAAAAA\n", "no class columns"),
     ("video_id,c000,c001\nAAAAA,0.1\n", "row 2: 2 values for 3 columns (missing columns ['c001'])"),
     ("video_id,c000,c001\nAAAAA,0.1,0.2,0.3\n", "row 2: 4 values for 3 columns"),
     ("video_id,c000,c001\nAAAAA,0.1,high\n", "row 2: column c001: score 'high' is not a number"),

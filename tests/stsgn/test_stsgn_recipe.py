@@ -24,7 +24,9 @@ def test_lr_warmup_then_cosine():
     assert lr_factor(2, 2, cfg) == pytest.approx(1.0)
     assert lr_factor(4, 2, cfg) == pytest.approx(0.5)
     assert lr_factor(6, 2, cfg) == pytest.approx(0.0)
-    assert lr_factor(5, 2, TrainConfig()) == 1.0
+    assert lr_factor(5, 2, paper_recipe(TrainConfig())) == 1.0     # the paper: constant
+    # the default: 1 warm-up epoch, then cosine over the other 11 of 12 epochs (22 steps)
+    assert lr_factor(5, 2, TrainConfig()) == pytest.approx(0.5 * (1 + math.cos(math.pi * 3 / 22)))
 
 
 def test_focal_loss_by_hand_and_gamma_zero_is_bce():
@@ -82,7 +84,8 @@ def test_history_is_written_and_selection_follows_val_map(tmp_path):
     samples, graphs = _world()
     torch.manual_seed(0)
     model = STSGN(ModelConfig("gine-person-bigru", num_classes=2, hidden=8, channels=12))
-    cfg = TrainConfig(batch_size=4, max_epochs=4, patience=10, progress=False, select="val_mAP",
+    cfg = TrainConfig(lr=1e-3, batch_size=4, max_epochs=4, patience=10, progress=False,
+                      select="val_mAP",
                       warmup_epochs=1, schedule="cosine", loss="focal", pos_weight_power=1.0,
                       grad_clip=1.0)
     result = train(model, graphs, samples, samples, cfg, log=lambda _: None, out_dir=str(tmp_path))
@@ -128,3 +131,27 @@ def test_layer_norm_and_embed_dropout_are_optional():
     assert model(torch.tensor([0, 1, 2]), torch.tensor([3]), graphs).shape == (1, 2)
     with pytest.raises(ValueError, match="model.norm"):
         STSGN(ModelConfig("nn-mean-bigru", norm="batch"))
+
+
+def test_node_init_std():
+    torch.manual_seed(0)
+    small = STSGN(ModelConfig("gine-person-bigru", channels=512, node_init_std=0.1))
+    paper = STSGN(ModelConfig("gine-person-bigru", channels=512, node_init_std=None))
+    assert float(small.encoder.node_embedding.weight.std()) == pytest.approx(0.1, rel=0.05)
+    assert float(paper.encoder.node_embedding.weight.std()) == pytest.approx(1.0, rel=0.05)
+
+
+def test_paper_config_file_restores_the_papers_settings():
+    from pathlib import Path
+    from sgfb.engine.config import apply_mapping, load_yaml
+    from sgfb.stsgn.experiment import ExperimentConfig
+    config = apply_mapping(ExperimentConfig(), load_yaml(
+        str(Path(__file__).resolve().parents[2] / "configs" / "stsgn" / "paper.yaml")))
+    paper = paper_recipe(TrainConfig())
+    for key in ("lr", "weight_decay", "batch_size", "patience", "max_epochs", "select",
+                "warmup_epochs", "schedule", "loss", "pos_weight_power", "grad_clip"):
+        assert getattr(config.train, key) == getattr(paper, key), key
+    m = config.model
+    assert (m.channels, m.norm, m.node_dropout, m.edge_dropout, m.embed_dropout,
+            m.node_init_std, config.data.window) == (None, "none", 0.0, 0.0, 0.0, None, 0.0)
+    assert STSGN(m).encoder.channels == 900
