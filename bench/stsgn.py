@@ -39,7 +39,7 @@ REAL_SUBSET = os.path.join(ROOT, "..", "shared", "data", "ag_real_subset",
 def source_graphs():
     if os.path.exists(REAL_SUBSET):
         return [f.scene_graph() for f in ActionGenome.load(REAL_SUBSET)], "real AG subset"
-    from sgfb.data.synthetic import make_synthetic  # noqa: WPS433
+    from sgfb.synthetic import make_synthetic  # noqa: WPS433
     import tempfile
     out = tempfile.mkdtemp()
     make_synthetic(out, videos=20, seed=0, seconds=6.0)

@@ -26,8 +26,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sgfb.engine.config import apply_overrides  # noqa: E402
-from sgfb.pipelines.bank_only import BankOnlyConfig, run_bank_only  # noqa: E402
+from sgfb.utils.config import apply_overrides  # noqa: E402
+from sgfb.training.bank_only import BankOnlyConfig, run_bank_only  # noqa: E402
 from sgfb.stsgn.experiment import (ExperimentConfig, load_charades,  # noqa: E402
                                    load_graph_data, run_experiment)
 
@@ -35,11 +35,15 @@ from sgfb.stsgn.experiment import (ExperimentConfig, load_charades,  # noqa: E40
 def table(path: str) -> str:
     runs = defaultdict(list)
     val = defaultdict(list)
+    seen = set()
     split = None
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
             key = (r["model"], r["T"])
+            if (key, r["seed"]) in seen:     # a seed run twice (a resumed run) counts once
+                continue
+            seen.add((key, r["seed"]))
             runs[key].append(r["mAP"])
             val[key].append(r.get("val_mAP", float("nan")))
             split = r["split"]

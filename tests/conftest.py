@@ -63,7 +63,7 @@ def sg_dataset(tmp_path_factory):
     and its annotated frames dumped; made once per session (about 2 s)."""
     from sgfb.data.action_genome import read_frame_keys
     from sgfb.data.frame_dump import dump_frames
-    from sgfb.data.synthetic import make_synthetic
+    from sgfb.synthetic import make_synthetic
 
     root = tmp_path_factory.mktemp("sg_dataset")
     dataset = root / "dataset"

@@ -3,25 +3,23 @@
 and evaluate the scene-graph model, SGFB and ST-SGN, and run inference on held-out videos."""
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 import time
 
-from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
+from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
+from sgfb.demo import DemoConfig, format_table, run_demo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = tool_parser(__doc__)
     parser.add_argument("--out", default="demo_output", help="output directory")
     d = DemoConfig()
-    parser.add_argument("--videos", type=int, default=d.videos)
-    parser.add_argument("--seconds", type=float, default=d.seconds)
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--workers", type=int, default=d.workers)
-    parser.add_argument("--detector-iters", type=int, default=d.detector_iters)
-    parser.add_argument("--relation-iters", type=int, default=d.relation_iters)
-    parser.add_argument("--action-iters", type=int, default=d.action_iters)
+    parser.add_argument("--videos", type=positive_int, default=d.videos)
+    parser.add_argument("--seconds", type=positive_float, default=d.seconds)
+    parser.add_argument("--seed", type=nonnegative_int, default=d.seed)
+    parser.add_argument("--workers", type=positive_int, default=d.workers)
+    parser.add_argument("--detector-iters", type=nonnegative_int, default=d.detector_iters)
+    parser.add_argument("--relation-iters", type=nonnegative_int, default=d.relation_iters)
+    parser.add_argument("--action-iters", type=nonnegative_int, default=d.action_iters)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     result = run_demo(args.out, DemoConfig(args.videos, args.seconds, args.seed, args.workers,
@@ -32,11 +30,11 @@ def main(argv=None) -> int:
           f"({', '.join(f'{k} {v:.0f} s' for k, v in result.seconds.items())})")
     for path in result.inference_paths:
         print(f"  predictions:    {path}")
-        print(f"  annotated video: {os.path.splitext(path)[0]}.mp4")
+        print(f"  annotated video: {path[:-len('.json')]}.annotated.mp4")
     print(f"  report:         {result.outputs['report']}")
     print(f"  models:         {result.outputs['scene_graph_model']}, {result.outputs['action_model']}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main, __file__)

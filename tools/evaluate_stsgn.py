@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """mAP and top-1 of a prediction CSV (from predict_stsgn.py) against Charades labels.
 
-    python tools/evaluate_stsgn.py --predictions scores.csv --charades Charades_v1_train.csv \
-        --fps-table video_fps.json --classes Charades_v1_classes.txt \
+    python tools/evaluate_stsgn.py --predictions scores.csv --charades Charades_v1_train.csv \\
+        --fps-table video_fps.json --classes Charades_v1_classes.txt \\
         --per-class-json ap.json --per-class-table ap.md
 
 mAP follows the Charades protocol: the mean AP over the classes with at least one positive
@@ -13,20 +13,18 @@ CSV are errors naming the file and row.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 
-from sgfb.atomic_io import atomic_write, write_json
+from sgfb.utils.atomic_io import atomic_write, write_json
 from sgfb.data.action_genome import fps_lookup
 from sgfb.stsgn.experiment import evaluate_csv, load_charades
 from sgfb.stsgn.scores_csv import per_class_table
-from sgfb.engine.cli import run_cli
+from sgfb.utils.cli import run_cli, tool_parser
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--predictions", required=True)
     p.add_argument("--charades", nargs="+", required=True)
     p.add_argument("--classes", default="",

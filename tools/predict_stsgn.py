@@ -3,38 +3,37 @@
 `frame_key` (frame level) or `video_id` (video level), `split`, then one column per class
 (c000, ...).
 
-    python tools/predict_stsgn.py --checkpoint runs/x/model.pt --annotations ag_dir \
+    python tools/predict_stsgn.py --checkpoint runs/x/model.pt --annotations ag_dir \\
         --fps-table video_fps.json --level frame --out scores.csv
 
 By default only the videos the checkpoint was neither trained nor validated on are scored
 (`--split test`: its recorded test videos and any video its split does not list), so that
 evaluate_stsgn.py measures held-out videos. `--split train|val` scores those parts of the
 checkpoint's split, `--split all` everything (each row then names its part, and
-evaluate_stsgn.py refuses to score the mixture). `--graphs DIR` scores predicted scene graphs
-(one .npz per video, from the scene-graph stage) instead of the ground truth.
+evaluate_stsgn.py refuses to score the mixture). `--graphs` scores predicted scene graphs
+instead of the ground truth: a folder of per-video .npz files or the one-file
+graph set (both as test_sg.py --save-graphs writes them).
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.stsgn.experiment import load_graph_data, load_model, predict_to_csv
 from sgfb.stsgn.scores_csv import SPLITS
-from sgfb.engine.cli import run_cli
+from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--fps-table", default="", help="fps table JSON or the videos directory")
     p.add_argument("--graphs", default="",
-                   help="predicted scene graphs dir (default: the ground-truth graphs)")
+                   help="predicted scene graphs: a folder of per-video .npz files or one "
+                        "graph-set .npz (default: the ground-truth graphs)")
     p.add_argument("--level", choices=("frame", "video"), required=True)
     p.add_argument("--split", choices=SPLITS, default="test",
                    help="which videos of the checkpoint's split to score (default: test, the "
                         "videos it was not trained or validated on)")
-    p.add_argument("--window", type=float, default=None,
+    p.add_argument("--window", type=nonnegative_float, default=None,
                    help="T seconds (default: the checkpoint's when it was trained at this level, "
                         "else 10)")
     p.add_argument("--out", required=True)

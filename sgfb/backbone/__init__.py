@@ -13,10 +13,10 @@ import importlib
 
 _EXPORTS = {
     "BackboneConfig": "config",
-    "ARCHS": "i3d", "VideoBackbone": "i3d", "build_backbone": "i3d",
+    "ARCHS": "i3d", "VideoBackbone": "i3d", "build_backbone": "build",
     "FrozenBatchNorm3d": "frozen_bn",
     "CHECKPOINT_FORMAT": "convert", "BackboneWeightsError": "convert", "LoadReport": "convert",
-    "convert_state_dict": "convert", "load_backbone": "convert",
+    "convert_state_dict": "convert", "load_backbone": "build",
     "load_backbone_weights": "convert", "save_backbone_checkpoint": "convert",
 }
 __all__ = sorted(_EXPORTS)

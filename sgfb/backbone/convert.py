@@ -1,7 +1,7 @@
 """Backbone weight files: PySlowFast I3D / I3D-NL checkpoints and our own format.
 
 Readable inputs (always through ``torch.load(weights_only=True)``; see
-:mod:`sgfb.engine.checkpoint`):
+:mod:`sgfb.utils.checkpoint`):
 
 - **PySlowFast** ``.pyth`` checkpoints: ``{"model_state": {...}, "epoch", "cfg", ...}`` with
   keys ``s1.pathway0_stem.conv.weight``, ``s{2..5}.pathway0_res{i}.branch1.weight``,
@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 import torch
 from torch import nn
 
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.backbone/1"
 
@@ -304,31 +304,3 @@ def backbone_checkpoint(model: nn.Module, config: Any, **extra: Any) -> Dict[str
 
 def save_backbone_checkpoint(path: str, model: nn.Module, config: Any, **extra: Any) -> None:
     save_checkpoint(path, backbone_checkpoint(model, config, **extra))
-
-
-def load_backbone(path: str, **overrides: Any):
-    """Rebuild the backbone an sgfb checkpoint describes (its stored config, with
-    ``overrides`` such as ``frozen_bn=True``) and load its weights."""
-    from sgfb.backbone.config import BackboneConfig
-    from sgfb.backbone.i3d import build_backbone
-
-    raw = load_checkpoint(path)
-    stored = raw.get("config")
-    if not isinstance(stored, Mapping):
-        raise BackboneWeightsError(f"{path}: no backbone config stored (format "
-                                   f"{raw.get('format', 'unknown')!r}); build the model from a "
-                                   "config and use load_backbone_weights")
-    names = {f.name for f in dataclasses.fields(BackboneConfig)}
-    unknown = sorted(set(stored) - names) + sorted(set(overrides) - names)
-    if unknown:
-        raise BackboneWeightsError(f"{path}: unknown backbone config keys {unknown}")
-    config = BackboneConfig(**{**stored, **overrides, "weights": ""})
-    model = build_backbone(config)
-    state = extract_state_dict(raw, path)
-    converted, _, conversion = convert_state_dict(state, source=path)
-    usable, report = match_state(model, converted, path, conversion)
-    if not report.ok:
-        raise BackboneWeightsError(f"{path}: stored weights do not fit the stored config: "
-                                   + report.format())
-    model.load_state_dict(usable, strict=False)
-    return model

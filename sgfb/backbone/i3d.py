@@ -63,7 +63,6 @@ from pytorchvideo.models.resnet import create_bottleneck_block, create_res_block
 from pytorchvideo.models.stem import create_res_basic_stem
 
 from sgfb.backbone.config import BackboneConfig
-from sgfb.backbone.frozen_bn import FrozenBatchNorm3d
 
 STAGE_NAMES = ("res2", "res3", "res4", "res5")
 
@@ -275,28 +274,6 @@ def arch_spec(name: str) -> ArchSpec:
     if name not in ARCHS:
         raise ValueError(f"unknown backbone arch {name!r}; choose from {', '.join(ARCHS)}")
     return ARCHS[name]
-
-
-def build_backbone(config: BackboneConfig) -> VideoBackbone:
-    """The backbone ``config`` describes; weights from ``config.weights`` when set."""
-    spec = arch_spec(config.arch)
-    if len(config.nonlocal_pool) != 3:
-        raise ValueError(f"nonlocal_pool must be 3 sizes (T, H, W), got {config.nonlocal_pool!r}")
-    model = VideoBackbone(
-        stage_depths=spec.stage_depths, width=spec.width,
-        stem_temporal_kernel=spec.stem_temporal_kernel,
-        temporal_kernels=temporal_kernel_pattern(spec.stage_depths, spec.temporal_basis),
-        nonlocal_locations=resolve_nonlocal_locations(config, spec),
-        temporal_pool=spec.temporal_pool,
-        nonlocal_instantiation=config.nonlocal_instantiation,
-        nonlocal_pool=[int(v) for v in config.nonlocal_pool],
-        norm=FrozenBatchNorm3d if config.frozen_bn else nn.BatchNorm3d,
-        zero_init_final_bn=config.zero_init_final_bn, dropout=config.dropout,
-        arch=config.arch, preprocessing=config.preprocessing())
-    if config.weights:
-        from sgfb.backbone.convert import load_backbone_weights
-        load_backbone_weights(model, config.weights)
-    return model
 
 
 def count_nonlocal(model: nn.Module) -> int:

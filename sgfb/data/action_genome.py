@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from sgfb.data import vocab
-from sgfb.data.frame_keys import parse_frame_key
+from sgfb.structures import vocab
+from sgfb.structures.frame_keys import parse_frame_key
 from sgfb.data.safe_pickle import load_pickle
 from sgfb.structures.scene_graph import SceneGraph
 
@@ -39,7 +39,7 @@ class AGObject:
     """One annotated object of a frame.
 
     ``box``: ``[4]`` float32 xyxy pixels, or None (invisible object or graph-only data).
-    ``relations``: sorted relationship indices (0..25, see :mod:`sgfb.data.vocab`).
+    ``relations``: sorted relationship indices (0..25, see :mod:`sgfb.structures.vocab`).
     """
 
     label: int

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from sgfb.data import vocab
+from sgfb.structures import vocab
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 

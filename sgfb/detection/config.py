@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
-from sgfb.data.vocab import AG_OBJECTS
+from sgfb.structures.vocab import AG_OBJECTS
 
 #: Backbone name in the config -> torchvision ResNet name given to ``resnet_fpn_backbone``.
 BACKBONES: Dict[str, str] = {

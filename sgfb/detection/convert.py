@@ -10,7 +10,7 @@ names. Two source formats, read with ``torch.load(weights_only=True)``:
 - ``imagenet``: a torchvision ResNet classification state dict (``conv1.weight``,
   ``layer1.0.conv1.weight``, ...) -> ``backbone.body.*``; the classifier ``fc.*`` is dropped.
 
-The output is a checkpoint (:func:`sgfb.engine.checkpoint.save_checkpoint`) holding the
+The output is a checkpoint (:func:`sgfb.utils.checkpoint.save_checkpoint`) holding the
 converted tensors under ``"model"`` (keys of :class:`SGDetector`), the detector config, the AG
 object vocabulary, the preprocessing and the list of keys deliberately left out
 (``"missing"``), so :func:`load_detector_weights` can tell an intended partial checkpoint
@@ -25,10 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import torch
 from torch import nn
 
-from sgfb.data.vocab import AG_OBJECTS
+from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.config import IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.labels import LABEL_OFFSET
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.detector/1"
 FORMATS: Tuple[str, ...] = ("auto", "coco", "imagenet")

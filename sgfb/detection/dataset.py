@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sgfb.data.action_genome import ActionGenome, AGFrame
-from sgfb.data.vocab import PERSON
+from sgfb.structures.vocab import PERSON
 
 Target = Dict[str, torch.Tensor]
 Item = Tuple[torch.Tensor, Target, str]

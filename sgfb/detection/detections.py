@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgfb.data.vocab import AG_OBJECTS
+from sgfb.structures.vocab import AG_OBJECTS
 
 
 @dataclass

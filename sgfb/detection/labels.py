@@ -1,7 +1,7 @@
 """Between the detector's class space and Action Genome's (Action Genome paper §3).
 
 torchvision's Faster R-CNN reserves label 0 for background, so its label ``l`` is AG object
-index ``l - 1`` (:data:`sgfb.data.vocab.AG_OBJECTS`, person = 0). Everything the detection
+index ``l - 1`` (:data:`sgfb.structures.vocab.AG_OBJECTS`, person = 0). Everything the detection
 package returns uses AG indices; only the wrapped torchvision model sees shifted labels.
 """
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.atomic_io import write_json
+from sgfb.utils.atomic_io import write_json
 from sgfb.data.charades import Charades
 
 SPLIT_FORMAT = 1

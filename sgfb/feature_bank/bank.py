@@ -13,8 +13,8 @@ from typing import List, Sequence
 
 import numpy as np
 
-from sgfb.atomic_io import atomic_write
-from sgfb.feature_bank.confidence import feature_dim, frame_features
+from sgfb.utils.atomic_io import atomic_write
+from sgfb.structures.confidence import feature_dim, frame_features
 from sgfb.structures.scene_graph import SceneGraph
 
 BANK_FORMAT = 1

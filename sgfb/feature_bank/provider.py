@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Tuple
 import numpy as np
 
 from sgfb.feature_bank.bank import VideoBank, bank_path, load_bank
-from sgfb.feature_bank.confidence import feature_dim
+from sgfb.structures.confidence import feature_dim
 from sgfb.feature_bank.window import query_window
 
 

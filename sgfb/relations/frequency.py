@@ -25,13 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES
+from sgfb.structures.vocab import GROUP_SLICES, NUM_OBJECTS, NUM_RELATIONSHIPS
 from sgfb.relations.logits import RelationLogits
 from sgfb.relations.pairs import RelationPairs
 from sgfb.structures.scene_graph import SceneGraph
-
-NUM_OBJECTS = len(AG_OBJECTS)
-NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)
 
 
 def count_relationships(graphs: Iterable[SceneGraph], threshold: float = 0.5

@@ -31,7 +31,8 @@ from torch import nn
 from torchvision.ops import MultiScaleRoIAlign
 
 from sgfb.detection.features import ImageFeatures
-from sgfb.relations.frequency import NUM_OBJECTS, NUM_RELATIONSHIPS, FrequencyPrior, log_frequency_init
+from sgfb.relations.frequency import FrequencyPrior, log_frequency_init
+from sgfb.structures.vocab import NUM_OBJECTS, NUM_RELATIONSHIPS
 from sgfb.relations.geometry import GEOMETRY_DIM, pair_geometry, union_boxes
 from sgfb.relations.logits import RelationLogits
 from sgfb.relations.pairs import RelationPairs

@@ -7,8 +7,8 @@ predictor and the losses never need to know which head produced them.
 Action Genome annotates, per person-object pair, exactly one attention relationship and any
 number of spatial and contacting ones (Action Genome paper §3), so attention is a softmax
 over its 3 classes while spatial (6) and contacting (17) are independent sigmoids.
-The 26 columns follow :data:`sgfb.data.vocab.AG_RELATIONSHIPS` (attention 0-2, spatial 3-8,
-contacting 9-25; :data:`sgfb.data.vocab.GROUP_SLICES`).
+The 26 columns follow :data:`sgfb.structures.vocab.AG_RELATIONSHIPS` (attention 0-2, spatial 3-8,
+contacting 9-25; :data:`sgfb.structures.vocab.GROUP_SLICES`).
 """
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sgfb.data.vocab import AG_RELATIONSHIPS, GROUP_SLICES
-
-NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)
+from sgfb.structures.vocab import GROUP_SLICES, NUM_RELATIONSHIPS
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import torch
 
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_RELATIONSHIPS
 
 
 @dataclass

@@ -30,9 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgfb.data.vocab import PERSON
+from sgfb.structures.vocab import PERSON
 from sgfb.relations.pairs import RelationPairs, graph_pairs, pairs_from_ground_truth
-from sgfb.structures.scene_graph import NUM_OBJECT_CLASSES, NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.scene_graph import SceneGraph
+from sgfb.structures.vocab import NUM_OBJECTS, NUM_RELATIONSHIPS
 
 MODES = ("predcls", "sgcls", "sgdet")
 
@@ -164,7 +165,7 @@ class SceneGraphPredictor(nn.Module):
             if sum(sizes):
                 probs = self.detector.classify(features, [f.boxes for f in frames])
             else:
-                probs = torch.zeros(0, NUM_OBJECT_CLASSES, device=device)
+                probs = torch.zeros(0, NUM_OBJECTS, device=device)
             frames = [_reclassify(f, p) for f, p in zip(frames, torch.split(probs, sizes))]
         return frames
 

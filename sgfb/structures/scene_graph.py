@@ -4,13 +4,13 @@ Action Genome annotates, for every sampled frame, the objects a person interacts
 the person's relationships to each of them (Action Genome paper §3). A :class:`SceneGraph`
 holds one frame's graph, predicted or ground truth (ground truth = all scores 1.0):
 
-- nodes ``0..N-1``: ``labels`` (indices into :data:`sgfb.data.vocab.AG_OBJECTS`, person = 0),
+- nodes ``0..N-1``: ``labels`` (indices into :data:`sgfb.structures.vocab.AG_OBJECTS`, person = 0),
   ``scores`` (``s_o`` in [0, 1]) and optionally ``boxes`` (``[N, 4]`` xyxy pixels; a row of NaN
   marks a node whose box is unknown, e.g. a frame without a person box);
 - ``person``: the node index of the subject person, or ``None`` when the frame has none;
 - person-object pairs ``0..P-1``: ``pair_objects[p]`` is the object node of pair ``p`` and
   ``relations[p]`` its 26 relationship scores ``s_r`` in the order of
-  :data:`sgfb.data.vocab.AG_RELATIONSHIPS` (attention 0-2, spatial 3-8, contacting 9-25).
+  :data:`sgfb.structures.vocab.AG_RELATIONSHIPS` (attention 0-2, spatial 3-8, contacting 9-25).
   Attention and contacting point person -> object, spatial object -> person.
 """
 from __future__ import annotations
@@ -20,10 +20,7 @@ from typing import Any, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES, PERSON
-
-NUM_OBJECT_CLASSES = len(AG_OBJECTS)
-NUM_RELATIONSHIPS = len(AG_RELATIONSHIPS)
+from sgfb.structures.vocab import AG_OBJECTS, GROUP_SLICES, NUM_OBJECTS, NUM_RELATIONSHIPS, PERSON
 
 
 def _as_numpy(x: Any, dtype: Any) -> np.ndarray:
@@ -195,8 +192,8 @@ class SceneGraph:
             problems.append(f"{self.boxes.shape[0]} boxes for {n} nodes")
         if self.relations.shape[0] != p:
             problems.append(f"{self.relations.shape[0]} relation rows for {p} pairs")
-        if n and (self.labels.min() < 0 or self.labels.max() >= NUM_OBJECT_CLASSES):
-            problems.append(f"labels outside 0..{NUM_OBJECT_CLASSES - 1}")
+        if n and (self.labels.min() < 0 or self.labels.max() >= NUM_OBJECTS):
+            problems.append(f"labels outside 0..{NUM_OBJECTS - 1}")
         if self.person is None:
             if p:
                 problems.append("pairs without a person node")

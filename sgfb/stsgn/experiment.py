@@ -3,8 +3,6 @@ and their evaluation. The ``tools/*_stsgn.py`` scripts are thin wrappers around 
 from __future__ import annotations
 
 import dataclasses
-import glob
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -13,8 +11,8 @@ import torch
 
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
-from sgfb.structures.graph_file import load_graphs
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.structures.graph_file import load_graph_source
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig
@@ -38,6 +36,11 @@ class DataConfig:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
 
+    def input_paths(self) -> Dict[str, object]:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        return {"data.annotations": self.annotations, "data.charades": self.charades,
+                "data.classes": self.classes, "data.fps": self.fps, "data.graphs": self.graphs}
+
 
 @dataclass
 class ExperimentConfig:
@@ -53,19 +56,18 @@ class GraphData:
     frame_index: Dict[str, int]
 
 
-def load_graph_data(annotations: str, fps: str = "", graphs_dir: str = "",
+def load_graph_data(annotations: str, fps: str = "", graphs: str = "",
                     relationships: Optional[Sequence[int]] = None) -> GraphData:
     """Frames of an AG annotation set as :class:`FrameGraphs`: ground truth, or the
-    predicted SceneGraphs saved in ``graphs_dir`` (one file per video) for the same frames."""
+    predicted SceneGraphs of the same frames in ``graphs``: a folder of per-video graph files
+    or one graph-set file (``tools/test_sg.py --save-graphs graphs.npz``)."""
     ag = ActionGenome.load(annotations, fps=fps or None)
     frames = list(ag)
-    if graphs_dir:
-        predicted: Dict[str, SceneGraph] = {}
-        for path in sorted(glob.glob(os.path.join(graphs_dir, "*.npz"))):
-            predicted.update(load_graphs(path))
+    if graphs:
+        predicted: Dict[str, SceneGraph] = load_graph_source(graphs)
         missing = [f.key for f in frames if f.key not in predicted]
         if missing:
-            raise KeyError(f"{graphs_dir}: no predicted graph for {len(missing)} annotated frames, "
+            raise KeyError(f"{graphs}: no predicted graph for {len(missing)} annotated frames, "
                            f"e.g. {missing[:3]}")
         scene_graphs = [predicted[f.key] for f in frames]
     else:

@@ -23,10 +23,11 @@ from typing import List, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from sgfb.data.vocab import AG_OBJECTS, PAPER_RELATIONSHIPS, PERSON
+from sgfb.structures.vocab import NUM_OBJECTS, PAPER_RELATIONSHIPS, PERSON
+from sgfb.structures.confidence import pair_confidences
 from sgfb.structures.scene_graph import SceneGraph
 
-NUM_NODE_TYPES = len(AG_OBJECTS)
+NUM_NODE_TYPES = NUM_OBJECTS
 
 
 class GraphBatch(NamedTuple):
@@ -79,8 +80,7 @@ class FrameGraphs:
             if g.num_pairs:
                 row_of = {n: j + 1 for j, n in enumerate(objects)}
                 rows = np.array([row_of[int(o)] for o in g.pair_objects])
-                weight = g.scores[g.pair_objects][:, None]
-                np.maximum.at(edge, rows, g.relations[:, rel] * weight)
+                np.maximum.at(edge, rows, pair_confidences(g, rel))
             types.append(np.concatenate([[PERSON], g.labels[objects]]).astype(np.int64))
             vectors.append(edge)
             counts.append(len(objects) + 1)

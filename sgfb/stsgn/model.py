@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 import torch
 from torch import nn
 
-from sgfb.data.vocab import PAPER_RELATIONSHIPS
+from sgfb.structures.vocab import PAPER_RELATIONSHIPS
 from sgfb.stsgn.encoders import READOUTS, GraphEncoder, RelMatEncoder
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.layers import CONVOLUTIONS

@@ -1,7 +1,7 @@
 """What an ST-SGN training run shows about itself (issue #15 step 1): learning curves and the
 gradient and activation norms of every part of the model, per epoch, written to
 ``OUT/history.jsonl`` (one JSON object per epoch) and to TensorBoard (``OUT/tb``) as the
-other trainers do (:mod:`sgfb.engine.trainer`).
+other trainers do (:mod:`sgfb.training.trainer`).
 """
 from __future__ import annotations
 

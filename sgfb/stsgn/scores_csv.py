@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sgfb.atomic_io import atomic_write
+from sgfb.utils.atomic_io import atomic_write
 from sgfb.data.charades import Charades
 from sgfb.evaluation.mean_ap import average_precision_per_class
 

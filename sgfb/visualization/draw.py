@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from sgfb.data.vocab import AG_OBJECTS, AG_RELATIONSHIPS, PERSON
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, PERSON
 from sgfb.structures.scene_graph import SceneGraph
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX

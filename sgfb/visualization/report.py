@@ -26,8 +26,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Uni
 import cv2
 import numpy as np
 
-from sgfb.atomic_io import atomic_write
-from sgfb.data.vocab import GROUP_SLICES
+from sgfb.utils.atomic_io import atomic_write
+from sgfb.structures.vocab import GROUP_SLICES
 from sgfb.inference.result import FramePrediction, VideoResult
 
 #: One strip image: ``[H, W, 3]`` uint8 RGB, optionally with the frame index it shows.

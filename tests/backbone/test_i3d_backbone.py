@@ -244,7 +244,7 @@ def test_bad_nonlocal_location_is_named():
 
 
 def test_config_overrides_parse_nested_lists():
-    from sgfb.engine.config import apply_overrides
+    from sgfb.utils.config import apply_overrides
     config = apply_overrides(BackboneConfig(), ["arch=i3d_nl_r101",
                                                 "nonlocal_locations=[[], [1, 3], [1, 3, 5], []]",
                                                 "frozen_bn=true", "num_frames=8"])

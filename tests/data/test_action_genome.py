@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sgfb.data import vocab
+from sgfb.structures import vocab
 from sgfb.data.action_genome import ActionGenome, AnnotationError, read_frame_keys
 from sgfb.data.charades import Charades
 from sgfb.data.stats import action_genome_stats

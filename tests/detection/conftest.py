@@ -10,7 +10,7 @@ import pytest
 
 from sgfb.data.action_genome import ActionGenome, read_frame_keys
 from sgfb.data.frame_dump import dump_frames
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 
 
 @dataclass

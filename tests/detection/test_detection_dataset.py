@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 
 from detection_util import tiny_detector
 from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
-from sgfb.data.vocab import PERSON
+from sgfb.structures.vocab import PERSON
 from sgfb.detection.dataset import DetectionFrames, collate, frame_targets
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from detection_util import tiny_detector
-from sgfb.data.vocab import AG_OBJECTS
+from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.detector import SGDetector, resize_scale
 from sgfb.detection.labels import object_probabilities
 

@@ -6,7 +6,7 @@ import torch
 
 from sgfb.detection.config import DetectorConfig, small_config
 from sgfb.detection.detector import SGDetector, build_faster_rcnn
-from sgfb.engine.config import apply_overrides
+from sgfb.utils.config import apply_overrides
 
 # torchvision's fasterrcnn_resnet50_fpn: 41,755,286 parameters with 91 COCO outputs; our
 # predictor has 37 outputs: (1024 + 1) * (91 + 4 * 91 - 37 - 4 * 37) = 276,750 fewer.

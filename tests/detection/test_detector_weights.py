@@ -15,7 +15,7 @@ from sgfb.detection.convert import (CHECKPOINT_FORMAT, checkpoint_state, convert
                                     convert_weights, detector_state_shapes, guess_format,
                                     load_detector_weights)
 from sgfb.detection.detector import build_detector
-from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 PREDICTOR = [f"model.roi_heads.box_predictor.{n}.{p}" for n in ("cls_score", "bbox_pred")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.feature_bank.bank import VideoBank, bank_path, load_bank, save_bank
-from sgfb.feature_bank.confidence import OBJECT_ROWS, layout_relationships
-from sgfb.pipelines.extract_banks import extract_banks
+from sgfb.structures.confidence import OBJECT_ROWS, layout_relationships
+from sgfb.feature_bank.extract import extract_banks
 from sgfb.structures import SceneGraph, save_graphs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ def test_predicted_banks_and_failures_are_reported(tmp_path, workers):
 
 
 def test_cli_on_synthetic_annotations(tmp_path):
-    from sgfb.data.synthetic import make_synthetic
+    from sgfb.synthetic import make_synthetic
     make_synthetic(str(tmp_path / "syn"), videos=3, seed=4, seconds=6.0, render=False)
     cmd = [sys.executable, str(ROOT / "tools" / "extract_banks.py"), "--annotations",
            str(tmp_path / "syn" / "annotations"), "--fps-table",

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
-from sgfb.feature_bank.confidence import (OBJECT_ROWS, confidence_matrix, feature_dim,
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.confidence import (OBJECT_ROWS, confidence_matrix, feature_dim,
                                           frame_features, layout_relationships)
 from sgfb.feature_bank.fbo import (BankOnlyClassifier, FBONonLocal, FBOPool, SGFBHead,
                                    direct_nonlocal, masked_pool)

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.inference.result import ActionTimeline, FramePrediction, RankedAction, VideoResult
 from sgfb.structures.scene_graph import SceneGraph
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.data.vocab import AG_RELATIONSHIPS, OBJECTS
+from sgfb.structures.vocab import AG_RELATIONSHIPS, OBJECTS
 from sgfb.relations.frequency import (FrequencyPrior, count_relationships, frequency_probabilities,
                                       log_frequency_init, pair_counts, relationship_counts)
 from sgfb.relations.pairs import RelationPairs

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from sgfb.data.vocab import AG_RELATIONSHIPS, OBJECTS
+from sgfb.structures.vocab import AG_RELATIONSHIPS, OBJECTS
 from sgfb.relations.frequency import FrequencyPrior, count_relationships, log_frequency_init
 from sgfb.relations.head import RelationHead
 from sgfb.relations.losses import relation_loss

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.data.vocab import AG_RELATIONSHIPS, OBJECTS
+from sgfb.structures.vocab import AG_RELATIONSHIPS, OBJECTS
 from sgfb.evaluation.sg_recall import evaluate_recall
 from sgfb.relations.frequency import FrequencyPrior, count_relationships
 from sgfb.relations.head import RelationHead

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.structures import SceneGraph, load_graphs, save_graphs
 
 CUP, CHAIR = OBJECTS.index("cup/glass/bottle"), OBJECTS.index("chair")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 from sgfb.structures import SceneGraph, save_graphs
 from sgfb.stsgn.experiment import load_graph_data
 
@@ -14,28 +14,43 @@ def annotations(tmp_path_factory):
     return out / "annotations"
 
 
-def test_predicted_graphs_replace_ground_truth(annotations, tmp_path):
+def _predicted(ag, keys):
+    out = []
+    for key in keys:
+        g = ag.scene_graph(key)
+        out.append(SceneGraph.from_predictions(
+            g.boxes, g.labels, np.full(g.num_nodes, 0.5), g.pair_objects,
+            g.relations * 0.8, g.person, frame_key=key))
+    return out
+
+
+@pytest.mark.parametrize("layout", ["folder", "one-file"])
+def test_predicted_graphs_replace_ground_truth(annotations, tmp_path, layout):
+    """--graphs: a folder of per-video files, or the one-file graph set of test_sg --save-graphs."""
     ag = ActionGenome.load(str(annotations))
-    graphs_dir = tmp_path / "graphs"
-    for video, keys in ag.videos.items():
-        predicted = []
-        for key in keys:
-            g = ag.scene_graph(key)
-            predicted.append(SceneGraph.from_predictions(
-                g.boxes, g.labels, np.full(g.num_nodes, 0.5), g.pair_objects,
-                g.relations * 0.8, g.person, frame_key=key))
-        save_graphs(str(graphs_dir / f"{video}.npz"), predicted)
+    if layout == "folder":
+        source = tmp_path / "graphs"
+        for video, keys in ag.videos.items():
+            save_graphs(str(source / f"{video}.npz"), _predicted(ag, keys))
+    else:
+        source = tmp_path / "graphs.npz"
+        save_graphs(str(source), [g for keys in ag.videos.values() for g in _predicted(ag, keys)])
     truth = load_graph_data(str(annotations))
-    pred = load_graph_data(str(annotations), graphs_dir=str(graphs_dir))
+    pred = load_graph_data(str(annotations), graphs=str(source))
     assert pred.frame_index == truth.frame_index
     # e* = s_o * s_r = 0.5 * 0.8 wherever the ground truth has a relationship
     assert np.allclose(pred.graphs.edge_vector.numpy(), 0.4 * truth.graphs.edge_vector.numpy())
 
 
 def test_missing_predicted_frames_are_named(annotations, tmp_path):
-    (tmp_path / "graphs").mkdir()
-    with pytest.raises(KeyError, match="no predicted graph for"):
-        load_graph_data(str(annotations), graphs_dir=str(tmp_path / "graphs"))
+    ag = ActionGenome.load(str(annotations))
+    video, keys = next(iter(ag.videos.items()))
+    save_graphs(str(tmp_path / "one.npz"), _predicted(ag, keys))
+    with pytest.raises(KeyError, match="one.npz: no predicted graph for"):
+        load_graph_data(str(annotations), graphs=str(tmp_path / "one.npz"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty: no scene-graph files"):
+        load_graph_data(str(annotations), graphs=str(tmp_path / "empty"))
 
 
 def _charades():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.stsgn.encoders import GraphEncoder
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.layers import CenterlessCGConv, ElementwiseNNConv, make_gine

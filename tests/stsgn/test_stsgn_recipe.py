@@ -143,7 +143,7 @@ def test_node_init_std():
 
 def test_paper_config_file_restores_the_papers_settings():
     from pathlib import Path
-    from sgfb.engine.config import apply_mapping, load_yaml
+    from sgfb.utils.config import apply_mapping, load_yaml
     from sgfb.stsgn.experiment import ExperimentConfig
     config = apply_mapping(ExperimentConfig(), load_yaml(
         str(Path(__file__).resolve().parents[2] / "configs" / "stsgn" / "paper.yaml")))

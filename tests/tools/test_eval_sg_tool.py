@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.data.synthetic import make_synthetic
+from sgfb.synthetic import make_synthetic
 from sgfb.structures import SceneGraph, save_graphs
 
 ROOT = Path(__file__).resolve().parents[2]

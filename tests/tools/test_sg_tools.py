@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.engine.checkpoint import load_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint
 from sgfb.structures.graph_file import load_graphs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

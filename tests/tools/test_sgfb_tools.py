@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgfb.engine.checkpoint import load_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN = os.path.join(ROOT, "tools", "train_sgfb.py")

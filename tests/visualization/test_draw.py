@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sgfb.data.vocab import OBJECTS, RELATIONSHIPS
+from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.structures import SceneGraph
 from sgfb.visualization.draw import (class_colour, contact_sheet, draw_scene_graph, load_rgb,
                                      relation_labels, save_rgb)

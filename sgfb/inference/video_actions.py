@@ -1,0 +1,173 @@
+"""Action models for inference, loaded from their checkpoints alone: a ``train_sgfb.py``
+model (I3D clip features + scene-graph bank) or an ST-SGN model (graphs only).
+
+Both answer the same two questions about one video: the video-level scores (the Charades
+test protocol for SGFB: 10 temporal x 3 spatial views, max-aggregated; for ST-SGN: the
+checkpoint's slices, max-pooled) and a timeline of scores at given times.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+import torch
+
+from sgfb.data.clip_transforms import test_transform
+from sgfb.data.clips import clip_indices, clip_span, test_clips
+from sgfb.data.video import VideoReader
+from sgfb.utils.checkpoint import load_checkpoint
+from sgfb.utils.config import apply_mapping
+from sgfb.feature_bank.bank import VideoBank, bank_from_graphs
+from sgfb.feature_bank.window import query_window
+from sgfb.structures.scene_graph import SceneGraph
+
+
+class SGFBActionModel:
+    """A ``train_sgfb.py`` checkpoint (``kind: sgfb.action/1``)."""
+
+    def __init__(self, path: str, device: torch.device, views: int = 10, crops: int = 3,
+                 batch_size: int = 4, state: Dict[str, Any] | None = None) -> None:
+        from sgfb.training.action_config import ActionConfig
+        from sgfb.training.action import CHECKPOINT_KIND, build_action_model
+
+        state = state if state is not None else load_checkpoint(path)
+        if state.get("kind") != CHECKPOINT_KIND:
+            raise ValueError(f"{path}: not an SGFB action checkpoint (kind {state.get('kind')!r})")
+        cfg = apply_mapping(ActionConfig(), state["config"])
+        cfg.model.backbone.weights = ""
+        cfg.model.init = ""
+        self.class_names: List[str] = list(state["class_names"])
+        pre, bank = state["preprocessing"], state["bank"]
+        # a two-stage run's first stage (backbone-only head) carries the same kind
+        self.model = build_action_model(cfg, len(self.class_names),
+                                        fbo=cfg.model.fbo if bank["fbo"] else "none")
+        self.model.load_state_dict(state["model"])
+        self.model.to(device).eval()
+        self.device, self.views, self.crops, self.batch_size = device, views, crops, batch_size
+        self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
+        self.crop, self.mean, self.std = int(pre["crop_size"]), pre["mean"], pre["std"]
+        self.layout, self.window, self.slots = bank["layout"], float(bank["window"]), int(bank["slots"])
+
+    def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]) -> VideoBank:
+        return bank_from_graphs(video_id, times, graphs, self.layout)
+
+    @torch.no_grad()
+    def _scores(self, reader: VideoReader, clips: np.ndarray, bank: VideoBank, fps: float,
+                crops: int) -> np.ndarray:
+        """Sigmoid scores ``[N, C]`` of clips ``[N, T]`` (max over ``crops`` spatial crops)."""
+        out = []
+        seconds = reader.timestamps()  # presentation times: right on variable-rate video too
+        for start in range(0, len(clips), self.batch_size):
+            chunk = clips[start:start + self.batch_size]
+            x = torch.stack([test_transform(reader.get_frames(ix), self.crop, crops, self.mean,
+                                            self.std) for ix in chunk])   # [B, crops, 3, T, H, W]
+            b = x.shape[0]
+            windows = [query_window(bank.times, bank.features,
+                                    (seconds[ix[0]] + seconds[ix[-1]]) / 2,
+                                    self.window, self.slots) for ix in chunk]
+            feats = torch.from_numpy(np.stack([w[0] for w in windows])).repeat_interleave(crops, 0)
+            mask = torch.from_numpy(np.stack([w[1] for w in windows])).repeat_interleave(crops, 0)
+            logits = self.model(x.flatten(0, 1).to(self.device), feats.to(self.device),
+                                mask.to(self.device))
+            out.append(torch.sigmoid(logits.float()).view(b, crops, -1).amax(1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
+
+    def video_scores(self, reader: VideoReader, bank: VideoBank, fps: float) -> np.ndarray:
+        clips = test_clips(reader.num_frames, self.num_frames, self.stride, self.views)
+        return self._scores(reader, clips, bank, fps, self.crops).max(0)
+
+    def timeline(self, reader: VideoReader, bank: VideoBank, fps: float,
+                 times: np.ndarray) -> np.ndarray:
+        span = clip_span(self.num_frames, self.stride)
+        last_start = max(reader.num_frames - span, 0)   # as the test views: no padded clips
+        # the (fractional) frame shown at each time, from presentation timestamps
+        centres = np.interp(times, reader.timestamps(), np.arange(reader.num_frames))
+        starts = np.clip(np.round(centres - (span - 1) / 2).astype(np.int64), 0, last_start)
+        clips = np.stack([clip_indices(int(s), reader.num_frames, self.num_frames, self.stride)
+                          for s in starts]) if len(starts) else np.zeros((0, self.num_frames), np.int64)
+        return self._scores(reader, clips, bank, fps, 1)
+
+
+class STSGNActionModel:
+    """An ST-SGN checkpoint (``tools/train_stsgn.py``): actions from the predicted graphs,
+    with the sequences its task was trained on: ``video`` (T-second slices, max-pooled) or
+    ``frame`` (a T-second window around each sampled frame; the video score is the max over
+    frames). ``trimmed`` models classify pre-cut action segments and are refused here."""
+
+    def __init__(self, path: str, device: torch.device) -> None:
+        from sgfb.stsgn.experiment import load_model
+
+        self.model, meta = load_model(path)
+        self.model.to(device)
+        self.device = device
+        self.task = meta.get("task", "video")
+        if self.task not in ("video", "frame"):
+            raise ValueError(f"{path}: an ST-SGN model of the {self.task!r} task classifies "
+                             "trimmed segments; use a frame or video model for whole videos")
+        num = self.model.config.num_classes
+        names = meta.get("class_names")
+        self.class_names: List[str] = list(names) if names else [f"c{i:03d}" for i in range(num)]
+        self.window = float(meta.get("window") or 0.0)
+        self._graphs: Any = None
+        self._times = np.zeros(0)
+
+    def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]):
+        from sgfb.stsgn.graphs import FrameGraphs
+
+        order = np.argsort(np.asarray(times, np.float64), kind="stable")
+        self._times = np.asarray(times, np.float64)[order]
+        self._graphs = FrameGraphs.from_scene_graphs([graphs[i] for i in order],
+                                                     self.model.config.relationships)
+        return None
+
+    @torch.no_grad()
+    def _sequences(self, groups: List[np.ndarray]) -> np.ndarray:
+        groups = [g for g in groups if len(g)]
+        if not groups or self._graphs is None:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        frames = torch.from_numpy(np.concatenate(groups)).long()
+        lengths = torch.tensor([len(g) for g in groups])
+        return torch.sigmoid(self.model(frames, lengths, self._graphs)).cpu().numpy()
+
+    def _window(self, centre: float) -> np.ndarray:
+        """The frames of a ``frame``-task sample centred at ``centre`` (T = 0: the nearest)."""
+        if self.window > 0:
+            return np.flatnonzero(np.abs(self._times - centre) <= self.window / 2 + 1e-9)
+        return np.array([int(np.argmin(np.abs(self._times - centre)))])
+
+    def video_scores(self, reader: VideoReader, bank: Any, fps: float) -> np.ndarray:
+        t = self._times
+        if not t.size:
+            groups: List[np.ndarray] = []
+        elif self.task == "video":
+            slot = np.floor(t / self.window).astype(int)
+            groups = [np.flatnonzero(slot == s) for s in np.unique(slot)]
+        else:
+            groups = [self._window(c) for c in t]
+        scores = self._sequences(groups)
+        return scores.max(0) if len(scores) else np.zeros(len(self.class_names), np.float32)
+
+    def timeline(self, reader: VideoReader, bank: Any, fps: float, times: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(times), len(self.class_names)), np.float32)
+        if not self._times.size:
+            return out
+        width = self.window if self.task == "video" else max(self.window, 0.0)
+        for i, centre in enumerate(times):
+            near = (np.flatnonzero(np.abs(self._times - centre) <= width / 2 + 1e-9)
+                    if self.task == "video" else self._window(centre))
+            if near.size:
+                out[i] = self._sequences([near])[0]
+        return out
+
+
+def load_action_model(path: str, device: torch.device, views: int = 10, crops: int = 3):
+    """The action model of a checkpoint of either kind; ``views`` x ``crops`` are the test
+    views of SGFB models (ST-SGN models use their own sequences)."""
+    state = load_checkpoint(path)
+    if state.get("kind") == "sgfb.action/1":
+        return SGFBActionModel(path, device, views, crops, state=state)
+    from sgfb.stsgn.experiment import CHECKPOINT_FORMAT
+    if state.get("format") == CHECKPOINT_FORMAT:
+        return STSGNActionModel(path, device)
+    raise ValueError(f"{path}: neither an SGFB action checkpoint (train_sgfb.py) nor an ST-SGN "
+                     "checkpoint (train_stsgn.py)")

@@ -1,0 +1,71 @@
+"""The stage-1 model as one checkpoint: detector + predicate head + the training statistics
+of the frequency prior, with configs and vocabularies (DESIGN.md "Contracts"), so
+``test_sg.py`` and ``infer.py`` need nothing else."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Optional
+
+import numpy as np
+import torch
+
+from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS
+from sgfb.detection.config import DetectorConfig
+from sgfb.detection.detector import SGDetector, build_detector
+from sgfb.utils.checkpoint import load_checkpoint
+from sgfb.utils.config import apply_mapping
+from sgfb.relations.head import RelationHeadConfig, build_relation_head
+from sgfb.relations.predictor import SceneGraphPredictor
+
+CHECKPOINT_KIND = "sgfb.scene_graph/1"
+HEADS = ("reldn", "frequency")
+
+
+def detector_channels(detector: SGDetector) -> int:
+    return int(detector.model.backbone.out_channels)
+
+
+def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
+                      head: Optional[torch.nn.Module], head_cfg: RelationHeadConfig,
+                      counts: np.ndarray, pair_counts: np.ndarray,
+                      config: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "kind": CHECKPOINT_KIND,
+        "detector": detector.state_dict(),
+        "detector_config": detector_cfg.to_dict(),
+        "relations": head.state_dict() if head is not None else None,
+        "relations_config": dataclasses.asdict(head_cfg),
+        "frequency_counts": torch.from_numpy(np.asarray(counts, np.float64)),
+        "pair_counts": torch.from_numpy(np.asarray(pair_counts, np.float64)),
+        "objects": list(AG_OBJECTS),
+        "relationships": list(AG_RELATIONSHIPS),
+        "preprocessing": {"input": "RGB [3, H, W] float in [0, 1], any size",
+                          "resize": [detector_cfg.min_size, detector_cfg.max_size]},
+        "config": config,
+    }
+
+
+def load_scene_graph_model(path: str, head: str = "reldn", device: str | torch.device = "cpu"
+                           ) -> SceneGraphPredictor:
+    """A :class:`SceneGraphPredictor` (eval mode) from a ``train_sg.py`` checkpoint;
+    ``head="frequency"`` swaps in the frequency prior built from the stored counts."""
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; choose from {HEADS}")
+    state = load_checkpoint(path, map_location="cpu")
+    if state.get("kind") != CHECKPOINT_KIND:
+        raise ValueError(f"{path}: not a scene-graph checkpoint (kind {state.get('kind')!r})")
+    if list(state["objects"]) != list(AG_OBJECTS) or list(state["relationships"]) != list(AG_RELATIONSHIPS):
+        raise ValueError(f"{path}: vocabularies differ from this version's AG vocabularies")
+    detector_cfg = DetectorConfig.from_dict(dict(state["detector_config"], weights=""))
+    detector = build_detector(detector_cfg)
+    detector.load_state_dict(state["detector"])
+    head_cfg = apply_mapping(RelationHeadConfig(), dict(state["relations_config"]))
+    head_cfg.kind = head
+    counts, pair_counts = state["frequency_counts"].numpy(), state["pair_counts"].numpy()
+    module = build_relation_head(head_cfg, detector_channels(detector), counts, pair_counts)
+    if head == "reldn":
+        if state["relations"] is None:
+            raise ValueError(f"{path}: this checkpoint has no trained predicate head "
+                             "(train the 'relations' stage, or use the frequency prior)")
+        module.load_state_dict(state["relations"])
+    return SceneGraphPredictor(detector, module).to(device).eval()

@@ -1,1 +1,0 @@
-"""Compositions of stages: dataset-level jobs and the end-to-end demo."""

@@ -1,0 +1,249 @@
+"""Stage 2 end to end (``tools/train_sgfb.py``): banks, clip datasets, the action model,
+training (joint, or the two-stage schedule of long-term feature banks: the backbone first,
+then the bank head on the frozen backbone) and the Charades evaluation.
+
+Run folder ``OUT``: ``config.yaml``; ``banks/`` (oracle banks, when ``--oracle``);
+``backbone/`` and ``head/`` (two-stage) or ``train/`` (joint) with each stage's ``last.pt``,
+``metrics.jsonl`` and TensorBoard logs; ``model.pt`` (the final model with its config, class
+names, preprocessing and bank settings: all that inference needs); ``metrics.json``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from sgfb.utils.atomic_io import write_json
+from sgfb.backbone import build_backbone
+from sgfb.data.action_genome import ActionGenome
+from sgfb.data.charades import Charades
+from sgfb.data.clip_dataset import CharadesClips, collate_clips
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.config import to_dict
+from sgfb.utils.distributed import DistInfo, barrier
+from sgfb.training.solver import SolverConfig
+from sgfb.training.trainer import Trainer
+from sgfb.utils.cli import Interrupted
+from sgfb.models.action import ActionModel
+from sgfb.structures.confidence import feature_dim
+from sgfb.feature_bank.fbo import SGFBHead
+from sgfb.feature_bank.provider import BankStore
+from sgfb.training.action_config import ActionConfig
+from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
+from sgfb.feature_bank.extract import extract_banks
+
+CHECKPOINT_KIND = "sgfb.action/1"
+
+
+# ----------------------------------------------------------------------------- data
+def load_split(csv: str, classes: str) -> Charades:
+    return Charades.load(csv, classes=classes or None)
+
+
+def video_ids(charades: Charades, videos_dir: str, limit: int) -> List[str]:
+    """The split's videos that exist on disk (sorted), at most ``limit`` (0 = all)."""
+    ids = sorted(v.id for v in charades)
+    ids = [v for v in ids if os.path.exists(os.path.join(videos_dir, v + ".mp4"))]
+    return ids[:limit] if limit else ids
+
+
+def oracle_banks(cfg: ActionConfig, out_dir: str, info: DistInfo, log: Callable) -> str:
+    """Ground-truth banks (annotated frames, all scores 1) into ``OUT/banks`` (main process;
+    resumable: videos already done are skipped)."""
+    if not cfg.data.annotations:
+        raise ValueError("--oracle needs data.annotations (the Action Genome annotations)")
+    directory = os.path.join(out_dir, "banks")
+    if info.is_main:
+        ag = ActionGenome.load(cfg.data.annotations, preset="keep_all", fps=cfg.data.fps or None)
+        summary = extract_banks(ag, directory, layout=cfg.data.bank_layout, progress=False)
+        log(summary.format())
+        if summary.failed:
+            raise RuntimeError(f"oracle banks failed for {len(summary.failed)} videos")
+    barrier(info)
+    return directory
+
+
+def prepare_banks(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool,
+                  log: Callable) -> Tuple[str, Optional[BankStore]]:
+    """The bank folder (oracle banks built into ``OUT/banks``, or ``data.bank_dir``) and the
+    window provider of the clip datasets (None for the backbone-only model)."""
+    bank_dir = oracle_banks(cfg, out_dir, info, log) if oracle else cfg.data.bank_dir
+    if cfg.model.fbo == "none":
+        return bank_dir, None
+    if not bank_dir:
+        raise ValueError("an FBO model needs banks: pass --oracle or --bank-dir (or --fbo none)")
+    return bank_dir, BankStore(bank_dir, cfg.data.bank_window, cfg.data.bank_slots,
+                               cfg.data.bank_layout)
+
+
+class ClassSubset(torch.utils.data.Dataset):
+    """A clip dataset whose labels keep only ``classes`` (in that order): few-shot base or
+    novel training."""
+
+    def __init__(self, dataset: CharadesClips, classes: Sequence[int]) -> None:
+        self.dataset, self.classes = dataset, torch.as_tensor(list(classes))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.dataset.set_epoch(epoch)
+
+    def __getitem__(self, index: int) -> Dict[str, Any]:
+        item = dict(self.dataset[index])
+        item["labels"] = item["labels"][self.classes]
+        return item
+
+
+def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], split: str,
+                 banks: Optional[BankStore]) -> CharadesClips:
+    d, b = cfg.data, cfg.model.backbone
+    return CharadesClips(d.videos, charades, ids, fps=d.fps or None, num_frames=b.num_frames,
+                         stride=b.sampling_rate, crop=b.crop_size,
+                         scale_range=(d.scale_min, d.scale_max),
+                         split=split, num_temporal_views=d.test_views,
+                         num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
+                         bank_provider=banks, mean=cfg.model.backbone.mean,
+                         std=cfg.model.backbone.std)
+
+
+# ---------------------------------------------------------------------------- model
+def build_action_model(cfg: ActionConfig, num_classes: int, fbo: Optional[str] = None) -> ActionModel:
+    backbone = build_backbone(cfg.model.backbone)
+    head = SGFBHead(backbone.out_dim, feature_dim(cfg.data.bank_layout), num_classes,
+                    fbo=cfg.model.fbo if fbo is None else fbo, dropout=cfg.model.dropout)
+    return ActionModel(backbone, head)
+
+
+def load_backbone_from(model: ActionModel, path: str) -> None:
+    """Start from the backbone of an action checkpoint (``model.pt`` or a stage's
+    ``last.pt``) — e.g. the backbone-only run, shared by every FBO variant."""
+    state = load_checkpoint(path)["model"]
+    backbone = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    if not backbone:
+        raise ValueError(f"{path}: no backbone weights in this checkpoint")
+    missing, unexpected = model.backbone.load_state_dict(backbone, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path}: backbone does not match the config (missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]})")
+
+
+def action_step(model: torch.nn.Module, batch: Dict[str, Any]) -> Dict[str, torch.Tensor]:
+    """Sigmoid + binary cross-entropy, mean over the batch and the classes (§5.1)."""
+    device = next(p for p in model.parameters()).device
+    clips = batch["frames"].to(device, non_blocking=True)
+    bank = batch["bank"].to(device) if "bank" in batch else None
+    mask = batch["bank_mask"].to(device) if "bank_mask" in batch else None
+    logits = model(clips, bank, mask)
+    return {"bce": F.binary_cross_entropy_with_logits(
+        logits.float(), batch["labels"].to(device).float())}
+
+
+def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
+                    classes: Optional[List[int]] = None) -> Dict[str, Any]:
+    """What a checkpoint carries besides the weights, so inference needs no other file."""
+    return {
+        "kind": CHECKPOINT_KIND,
+        "config": to_dict(cfg),
+        "class_names": class_names,
+        "classes": classes,   # Charades indices of the outputs when a subset (few-shot)
+        "preprocessing": cfg.model.backbone.preprocessing(),
+        "bank": {"layout": cfg.data.bank_layout, "window": cfg.data.bank_window,
+                 "slots": cfg.data.bank_slots, "fbo": has_fbo},
+    }
+
+
+def checkpoint_state(model: ActionModel, cfg: ActionConfig, class_names: List[str],
+                     classes: Optional[List[int]] = None) -> Dict[str, Any]:
+    return {"model": model.state_dict(),
+            **checkpoint_meta(cfg, class_names, model.head.fbo is not None, classes)}
+
+
+# ------------------------------------------------------------------------- training
+@dataclass
+class StageRun:
+    name: str
+    solver: SolverConfig
+    fbo: str
+    freeze_backbone: bool
+
+
+def plan_stages(cfg: ActionConfig) -> List[StageRun]:
+    fbo = cfg.model.fbo
+    if cfg.schedule == "joint" or fbo == "none":
+        return [StageRun("train", cfg.solver, fbo, False)]
+    stages = [] if cfg.model.init else [StageRun("backbone", cfg.solver, "none", False)]
+    return stages + [StageRun("head", cfg.head_solver, fbo, True)]
+
+
+def train_action_model(cfg: ActionConfig, out_dir: str, info: DistInfo, train_set,
+                       num_classes: int, class_names: List[str], resume: bool = False,
+                       classes: Optional[List[int]] = None, progress: bool = True,
+                       log: Callable[[str], None] = print,
+                       stages: Optional[List[StageRun]] = None) -> ActionModel:
+    """Train through ``stages`` (default :func:`plan_stages`); returns the final model (on
+    ``info.device``)."""
+    model: Optional[ActionModel] = None
+    for stage in stages or plan_stages(cfg):
+        previous = model
+        torch.manual_seed(stage.solver.seed)   # the same initial weights on every process
+        model = build_action_model(cfg, num_classes, fbo=stage.fbo)
+        if previous is not None:
+            model.backbone.load_state_dict(previous.backbone.state_dict())
+        elif cfg.model.init:
+            load_backbone_from(model, cfg.model.init)
+        if stage.freeze_backbone:
+            model.freeze_backbone()
+        log(f"stage {stage.name!r}: fbo={stage.fbo}, backbone "
+            f"{'frozen' if stage.freeze_backbone else 'trained'}, {stage.solver.max_iters} iterations")
+        trainer = Trainer(model, action_step, train_set, collate_clips, stage.solver,
+                          os.path.join(out_dir, stage.name), info,
+                          extra_state=checkpoint_meta(cfg, class_names, stage.fbo != "none", classes),
+                          progress=progress, log=log)
+        if trainer.train(resume=resume).interrupted:
+            raise Interrupted(f"stage {stage.name!r} stopped; resume with --resume ({out_dir})")
+    assert model is not None
+    return model
+
+
+def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool = False,
+                        resume: bool = False, progress: bool = True,
+                        log: Callable[[str], None] = print) -> Optional[Dict[str, Any]]:
+    """Train and evaluate one model; returns the metrics (main process) or None."""
+    cfg.check()
+    os.makedirs(out_dir, exist_ok=True)
+    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
+    train_split = load_split(cfg.data.train_csv, cfg.data.classes)
+    test_split = load_split(cfg.data.test_csv, cfg.data.classes)
+    train_ids = video_ids(train_split, cfg.data.videos, cfg.data.max_train_videos)
+    test_ids = video_ids(test_split, cfg.data.videos, cfg.data.max_test_videos)
+    if not train_ids or not test_ids:
+        raise ValueError(f"{cfg.data.videos}: no videos of {cfg.data.train_csv} / "
+                         f"{cfg.data.test_csv} found there")
+    if banks is not None and info.is_main:
+        missing = banks.missing(train_ids + test_ids)
+        if missing:
+            log(f"{len(missing)} videos have no bank in {bank_dir} (empty windows), e.g. {missing[:3]}")
+    class_names = [train_split.class_name(c) for c in range(train_split.num_classes)]
+    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks)
+    model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
+                               class_names, resume, progress=progress, log=log)
+    if not info.is_main:   # the main process evaluates; the others are done
+        return None
+    save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(model, cfg, class_names))
+    metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
+                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress)
+    result = summarise(cfg, metrics, class_names, oracle, bank_dir)
+    write_json(os.path.join(out_dir, "metrics.json"), result)
+    return result
+
+
+def summarise(cfg: ActionConfig, metrics: ActionMetrics, class_names: List[str], oracle: bool,
+              bank_dir: str) -> Dict[str, Any]:
+    return {"fbo": cfg.model.fbo, "banks": "oracle" if oracle else (bank_dir or None),
+            "backbone": cfg.model.backbone.arch, "schedule": cfg.schedule,
+            **metrics.as_dict(class_names),
+            "per_video": {v: s.tolist() for v, s in zip(metrics.video_ids, metrics.scores)}}

@@ -1,0 +1,88 @@
+"""Configuration of stage 2 (``tools/train_sgfb.py``): data, model, solvers, schedule.
+
+YAML files in ``configs/sgfb/`` set these fields; ``key=value`` overrides on the command
+line follow (:mod:`sgfb.utils.config`). The resolved config is saved with every run and
+inside every checkpoint.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import List
+
+from sgfb.backbone.config import BackboneConfig
+from sgfb.training.solver import SolverConfig
+
+FBOS = ("mean", "max", "nl", "none")
+SCHEDULES = ("joint", "two_stage")
+
+
+@dataclass
+class ActionDataConfig:
+    videos: str = ""                 # folder of VIDEO.mp4
+    train_csv: str = ""              # Charades_v1_train.csv
+    test_csv: str = ""               # Charades_v1_test.csv
+    classes: str = ""                # Charades_v1_classes.txt
+    fps: str = ""                    # video_fps.json (AG frame times); "" = decoder's rate
+    annotations: str = ""            # AG annotations, for --oracle banks
+    bank_dir: str = ""               # banks from predicted graphs (tools/extract_banks.py)
+    bank_layout: str = "paper"       # 875-d (paper) or 910-d (full)
+    bank_window: float = math.inf    # seconds centred on the clip; inf = the whole video
+    bank_slots: int = 32             # window entries (sub-sampled / zero-padded)
+    # clip length, stride and crop are the backbone's (model.backbone.num_frames,
+    # sampling_rate, crop_size), so checkpoints carry them as preprocessing
+    scale_min: int = 256
+    scale_max: int = 320
+    test_views: int = 10
+    test_crops: int = 3
+    max_train_videos: int = 0        # 0 = all (a subset for quick runs)
+    max_test_videos: int = 0
+
+
+@dataclass
+class ActionModelConfig:
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    fbo: str = "nl"                  # mean | max | nl | none (backbone only)
+    dropout: float = 0.3
+    init: str = ""                   # an action checkpoint whose backbone starts this run
+
+
+@dataclass
+class FewShotConfig:
+    num_novel: int = 20
+    seed: int = 0
+    shots: List[int] = field(default_factory=lambda: [1, 5, 10])
+
+
+@dataclass
+class ActionConfig:
+    data: ActionDataConfig = field(default_factory=ActionDataConfig)
+    model: ActionModelConfig = field(default_factory=ActionModelConfig)
+    solver: SolverConfig = field(default_factory=lambda: SolverConfig(
+        optimizer="sgd", lr=0.02, weight_decay=1e-4, max_iters=24000, warmup_iters=1000,
+        steps=[16000, 20000], batch_size=4, checkpoint_every=1000, log_every=20))
+    head_solver: SolverConfig = field(default_factory=lambda: SolverConfig(
+        optimizer="sgd", lr=0.02, weight_decay=1e-4, max_iters=6000, warmup_iters=200,
+        steps=[4000, 5000], batch_size=4, checkpoint_every=1000, log_every=20))
+    schedule: str = "joint"          # joint | two_stage (backbone first, then the bank head)
+    few_shot: FewShotConfig = field(default_factory=FewShotConfig)
+    device: str = "auto"
+    eval_batch_size: int = 2
+    workers: int = 2
+
+    def check(self) -> None:
+        if self.model.fbo not in FBOS:
+            raise ValueError(f"model.fbo must be one of {FBOS}, got {self.model.fbo!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        for name in ("videos", "train_csv", "test_csv"):
+            if not getattr(self.data, name):
+                raise ValueError(f"data.{name} is not set")
+
+    def input_paths(self) -> dict:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        d = self.data
+        return {"data.videos": d.videos, "data.train_csv": d.train_csv,
+                "data.test_csv": d.test_csv, "data.classes": d.classes, "data.fps": d.fps,
+                "data.annotations": d.annotations, "data.bank_dir": d.bank_dir,
+                "model.init": self.model.init}
