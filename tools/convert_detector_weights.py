@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
+r"""Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
 
     python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \
         --out detector_r50_coco.pt --backbone resnet50
@@ -25,7 +25,8 @@ from sgfb.engine.config import apply_overrides
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", required=True, help="torchvision state dict (.pth)")
     parser.add_argument("--out", required=True, help="detector checkpoint to write")
     parser.add_argument("--format", choices=FORMATS, default="auto", help="source format")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convert a PySlowFast I3D / I3D-NL checkpoint (or re-check one of ours) into an sgfb
+r"""Convert a PySlowFast I3D / I3D-NL checkpoint (or re-check one of ours) into an sgfb
 backbone checkpoint that carries its config and preprocessing.
 
     python tools/convert_i3d_weights.py I3D_NLN_8x8_R50.pyth i3d_nl_r50.pt --arch i3d_nl_r50 \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Extract the annotated Action Genome frames from the Charades videos.
+r"""Extract the annotated Action Genome frames from the Charades videos.
 
     python tools/dump_frames.py --videos Charades_v1_480 --annotations ag/annotations \
         --out ag/frames --workers 8
@@ -20,7 +20,8 @@ from sgfb.data.video import BACKENDS
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", required=True, help="directory of VIDEO.mp4 files")
     parser.add_argument("--annotations", required=True,
                         help="AG annotation directory, frame_list.txt or annotation .pkl")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Scene-graph recall@K of saved scene graphs against Action Genome annotations.
+r"""Scene-graph recall@K of saved scene graphs against Action Genome annotations.
 
     python tools/eval_sg.py --annotations ActionGenome/annotations --predictions graphs/ \
         --mode predcls --constraint with [--ks 10 20 50 100] [--out metrics.json]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""mAP and top-1 of a prediction CSV (from predict_stsgn.py) against Charades labels.
+r"""mAP and top-1 of a prediction CSV (from predict_stsgn.py) against Charades labels.
 
     python tools/evaluate_stsgn.py --predictions scores.csv --charades Charades_v1_train.csv \
         --fps-table video_fps.json

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write a scene-graph feature bank per video (confidence matrices C = s_o * s_r of the
+r"""Write a scene-graph feature bank per video (confidence matrices C = s_o * s_r of the
 annotated frames): oracle banks from ground truth, or banks from stage 1's predicted graphs.
 
     python tools/extract_banks.py --annotations ActionGenome/annotations \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Run the whole ST-SGN grid (3 encoders x 3 readouts x 4 reducers, plus RelMat) for a task
+r"""Run the whole ST-SGN grid (3 encoders x 3 readouts x 4 reducers, plus RelMat) for a task
 and write the result table as markdown in the layout of the paper's Tables 1 and 2.
 
     python tools/grid_stsgn.py --annotations DIR --charades CSV --fps-table JSON \

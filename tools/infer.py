@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Video in, predictions out: scene graphs and actions for your own videos.
+r"""Video in, predictions out: scene graphs and actions for your own videos.
 
     python tools/infer.py VIDEO_OR_FOLDER ... --sg-checkpoint runs/sg/model.pt \
         --action-checkpoint runs/sgfb/model.pt --out predictions/ [--device cuda]
@@ -35,12 +35,16 @@ def main(argv=None) -> int:
     p.add_argument("--timeline-step", type=float, default=1.0, help="seconds")
     p.add_argument("--views", type=int, default=10, help="temporal test views")
     p.add_argument("--crops", type=int, default=3, choices=(1, 3))
+    p.add_argument("--classes", default="", metavar="FILE",
+                   help="action class names (Charades_v1_classes.txt format: 'c000 Holding "
+                        "some clothes'); default: the names stored in the checkpoint")
     p.add_argument("--no-video", action="store_true", help="skip the annotated mp4 files")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,
-                          write_video=not args.no_video, progress=not args.no_progress)
+                          write_video=not args.no_video, progress=not args.no_progress,
+                          classes=args.classes)
     started = time.perf_counter()
     pipeline = VideoPipeline(args.sg_checkpoint, args.action_checkpoint,
                              str(resolve_device(args.device)), cfg)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Generate a synthetic Action Genome / Charades dataset in the real download layout.
+r"""Generate a synthetic Action Genome / Charades dataset in the real download layout.
 
-    python tools/make_synthetic.py --out DIR --videos N --seed S \
-        [--size WxH] [--seconds S] [--workers N] [--annotations-only]
+    python tools/make_synthetic.py --out synth --videos 16 --seed 0 --seconds 8
+    python tools/make_synthetic.py --out synth_big --videos 120 --seed 7 --seconds 10 \
+        --size 320x240 --workers 2
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
 classes, fps table); see :mod:`sgfb.data.synthetic`. Prints a summary.
@@ -26,7 +27,8 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--videos", type=int, required=True, help="number of videos")
     parser.add_argument("--seed", type=int, required=True, help="random seed (>= 0)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Score AG-format scene graphs with a trained ST-SGN checkpoint; writes a CSV with
+r"""Score AG-format scene graphs with a trained ST-SGN checkpoint; writes a CSV with
 `frame_key` (frame level) or `video_id` (video level) then one column per class (c000, ...).
 
     python tools/predict_stsgn.py --checkpoint runs/x/model.pt --annotations ag_dir \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Evaluate a stage-1 checkpoint: scene-graph recall@K in PredCls, SGCls or SGDet.
+r"""Evaluate a stage-1 checkpoint: scene-graph recall@K in PredCls, SGCls or SGDet.
 
     python tools/test_sg.py --checkpoint runs/sg/model.pt --annotations AG/annotations \
         --frames AG/frames --mode sgdet --constraint with no --out runs/sg/sgdet.json \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Actions from scene-graph banks alone (no video): the bank-only SGFB model, trained and
+r"""Actions from scene-graph banks alone (no video): the bank-only SGFB model, trained and
 tested on the same samples and splits as the ST-SGN experiments (tools/train_stsgn.py).
 
     python tools/train_bank_only.py --annotations ../shared/data/ag_real_subset \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train stage 1: the Faster R-CNN detector, then the RelDN-style predicate head (or one).
+r"""Train stage 1: the Faster R-CNN detector, then the RelDN-style predicate head (or one).
 
     python tools/train_sg.py --config configs/sg/r101_fpn_ag.yaml --out runs/sg \
         data.annotations=ActionGenome/annotations data.frames=ActionGenome/frames \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train and evaluate a Scene Graph Feature Bank action model on Charades (stage 2).
+r"""Train and evaluate a Scene Graph Feature Bank action model on Charades (stage 2).
 
     python tools/train_sgfb.py --config configs/sgfb/i3d_nl_r101_charades.yaml --oracle \
         --fbo nl --out runs/sgfb_oracle_nl data.videos=Charades_v1_480 ...

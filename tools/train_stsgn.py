@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train an ST-SGN model (or the RelMat baseline) on AG-format scene graphs.
+r"""Train an ST-SGN model (or the RelMat baseline) on AG-format scene graphs.
 
     python tools/train_stsgn.py --annotations ag_real_subset --charades Charades_v1_train.csv \
         --fps-table video_fps.json --task frame --model gine-person-bigru --out runs/x \
@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         f.write(resolved)
     charades = load_charades(config.data.charades, config.data.classes)
     run = run_experiment(config, charades=charades)
-    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names)
+    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names,
+             os.path.basename(args.config) if args.config else "")
     write_json(os.path.join(args.out, "metrics.json"),
                {"metrics": run.metrics, "history": run.history, "seconds": run.seconds})
     for part, values in run.metrics.items():

@@ -18,6 +18,7 @@ from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.inference.action_models import load_action_model
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
+from sgfb.inference.run_info import RunInfo, class_names_from
 from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.pipelines.sg_model import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
@@ -35,6 +36,7 @@ class InferenceConfig:
     views: int = 10                # temporal test views (SGFB action models)
     crops: int = 3                 # spatial crops per view
     draw_threshold: float = 0.5    # relationships drawn in the video and report
+    classes: str = ""              # Charades_v1_classes.txt-style names (default: the checkpoint's)
     write_video: bool = True
     progress: bool = True
 
@@ -81,6 +83,11 @@ class VideoPipeline:
                                              TimedHead(base.head, self.timer))
         self.action = load_action_model(action_checkpoint, self.device, self.config.views,
                                         self.config.crops)
+        if self.config.classes:
+            self.action.class_names = class_names_from(self.config.classes,
+                                                       len(self.action.class_names))
+        self.info = RunInfo(sg_checkpoint, action_checkpoint, self.action.class_names,
+                            self.config.classes or "checkpoint")
 
     # ------------------------------------------------------------------ one video
     def _graphs(self, reader, video_id: str, indices: np.ndarray) -> List[SceneGraph]:
@@ -112,7 +119,13 @@ class VideoPipeline:
         return graphs
 
     def run_video(self, path: str) -> VideoResult:
+        result = self._run_video(path)
+        result.provenance = self.info.for_video(path, self._backend)
+        return result
+
+    def _run_video(self, path: str) -> VideoResult:
         video_id = os.path.splitext(os.path.basename(path))[0]
+        self._backend = ""
         cfg = self.config
         try:
             if not os.path.exists(path):
@@ -120,6 +133,7 @@ class VideoPipeline:
             with self.timer.stage("decode"):
                 reader = open_video(path)
             with reader:
+                self._backend = getattr(reader, "backend", "")
                 n, fps = reader.num_frames, reader.fps
                 if n == 0:
                     raise VideoDecodeError(f"{path}: the video has no decodable frame")
@@ -154,9 +168,14 @@ class VideoPipeline:
         os.makedirs(out_dir, exist_ok=True)
         summary = RunSummary()
         videos = find_videos(inputs)
+        warned: set = set()
         for number, path in enumerate(videos, 1):
             log(f"[{number}/{len(videos)}] {path}")
             result = self.run_video(path)
+            for warning in result.provenance.get("warnings", []):
+                if warning not in warned:   # once per run on the console
+                    warned.add(warning)
+                    log(f"WARNING: {warning}")
             if result.ok:
                 summary.video_seconds += result.duration_s
                 if self.config.write_video:

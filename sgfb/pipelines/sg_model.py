@@ -14,6 +14,7 @@ from sgfb.detection.config import DetectorConfig
 from sgfb.detection.detector import SGDetector, build_detector
 from sgfb.engine.checkpoint import load_checkpoint
 from sgfb.engine.config import apply_mapping
+from sgfb.provenance import PROVENANCE_KEY
 from sgfb.relations.head import RelationHeadConfig, build_relation_head
 from sgfb.relations.predictor import SceneGraphPredictor
 
@@ -28,8 +29,10 @@ def detector_channels(detector: SGDetector) -> int:
 def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                       head: Optional[torch.nn.Module], head_cfg: RelationHeadConfig,
                       counts: np.ndarray, pair_counts: np.ndarray,
-                      config: Dict[str, Any]) -> Dict[str, Any]:
-    return {
+                      config: Dict[str, Any],
+                      provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """``provenance``: :func:`sgfb.provenance.training_record` (left out when None)."""
+    state = {
         "kind": CHECKPOINT_KIND,
         "detector": detector.state_dict(),
         "detector_config": detector_cfg.to_dict(),
@@ -43,6 +46,9 @@ def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                           "resize": [detector_cfg.min_size, detector_cfg.max_size]},
         "config": config,
     }
+    if provenance is not None:
+        state[PROVENANCE_KEY] = provenance
+    return state
 
 
 def load_scene_graph_model(path: str, head: str = "reldn", device: str | torch.device = "cpu"

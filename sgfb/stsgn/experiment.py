@@ -18,6 +18,7 @@ from sgfb.atomic_io import atomic_write
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.provenance import PROVENANCE_KEY, dataset_kind, training_record
 from sgfb.evaluation.mean_ap import mean_average_precision
 from sgfb.structures.graph_file import load_graphs
 from sgfb.structures.scene_graph import SceneGraph
@@ -121,9 +122,14 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
 
 
 def save_run(path: str, config: ExperimentConfig, run: RunResult,
-             class_names: Optional[List[str]]) -> None:
-    """A checkpoint that carries everything prediction needs (config, vocabularies)."""
+             class_names: Optional[List[str]], config_name: str = "") -> None:
+    """A checkpoint that carries everything prediction needs (config, vocabularies) and its
+    training record (:mod:`sgfb.provenance`)."""
+    annotations = config.data.annotations
+    source = annotations if os.path.isdir(annotations) else os.path.dirname(annotations)
     save_checkpoint(path, {
+        PROVENANCE_KEY: training_record(config_name, dataset_kind(source),
+                                        len(run.split.get("train", [])), "videos", annotations),
         "format": CHECKPOINT_FORMAT,
         "model_config": dataclasses.asdict(config.model),
         "state_dict": run.model.state_dict(),

@@ -29,6 +29,8 @@ import numpy as np
 from sgfb.atomic_io import atomic_write
 from sgfb.data.vocab import GROUP_SLICES
 from sgfb.inference.result import FramePrediction, VideoResult
+from sgfb.visualization.report_provenance import CSS as PROVENANCE_CSS
+from sgfb.visualization.report_provenance import provenance_section, warning_banner
 
 #: One strip image: ``[H, W, 3]`` uint8 RGB, optionally with the frame index it shows.
 FrameImage = Union[np.ndarray, Tuple[int, np.ndarray]]
@@ -68,7 +70,7 @@ td.num { font-variant-numeric: tabular-nums; text-align: right; }
 .status-ok { color: #217a31; font-weight: 600; }
 .status-bad { color: #a11d25; font-weight: 600; }
 .strip { display: flex; gap: .6rem; overflow-x: auto; padding-bottom: .4rem; }
-.strip figure { margin: 0; flex: 0 0 auto; max-width: 340px; }
+.strip figure { margin: 0; flex: 0 0 auto; max-width: 490px; }
 .strip img { display: block; max-width: 100%; height: auto; border-radius: 4px;
              border: 1px solid #c9ced4; background: #000; }
 .strip figcaption { font-size: .8rem; color: #3a4652; margin-top: .2rem; }
@@ -163,7 +165,7 @@ def _spread(items: Sequence, count: int) -> List:
 
 
 def frames_from_video(result: VideoResult, max_frames: int = 8, threshold: float = 0.5,
-                      width: int = 320, backend: str = "auto") -> List[Tuple[int, np.ndarray]]:
+                      width: int = 480, backend: str = "auto") -> List[Tuple[int, np.ndarray]]:
     """Up to ``max_frames`` sampled frames of ``result`` (evenly spread, preferring frames
     with nodes) decoded from ``result.path`` with their graphs drawn: ``(index, image)``.
     Small frames are enlarged to ``width`` first so the labels stay legible."""
@@ -364,7 +366,7 @@ def action_plot_svg(result: VideoResult, width: int = 760, plot_height: int = 23
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_height + 32}" '
                  f'font-size="11" text-anchor="middle">time (s)</text>')
     parts.append(f'<text transform="translate(14 {top + plot_height / 2:.1f}) rotate(-90)" '
-                 f'font-size="11" text-anchor="middle">score</text>')
+                 f'font-size="11" text-anchor="middle">score (probability)</text>')
     for j in range(k):
         colour = PALETTE[j % len(PALETTE)]
         name = _name(result.class_names, int(tl.class_indices[j]))
@@ -433,13 +435,25 @@ def _actions_table(result: VideoResult, top_k: int) -> str:
     for rank, action in enumerate(top, 1):
         share = max(0.0, action.score / scale) if math.isfinite(action.score) else 0.0
         rows.append(
-            f'<tr><td class="num">{rank}</td><td>{_e(action.name)}</td>'
+            f'<tr><td class="num">{rank}</td><td><code>c{action.class_index:03d}</code></td>'
+            f'<td>{_e(action.name)}</td>'
             f'<td class="num">{_fmt(action.score, 3)}</td><td class="bar-cell">'
             f'<span class="bar" style="width:{100 * share:.1f}%"></span></td></tr>')
     more = (f'<p class="muted">{len(result.actions) - top_k} more classes in the JSON '
             f'result.</p>') if len(result.actions) > top_k else ""
-    return ('<table class="actions"><thead><tr><th>#</th><th>action</th><th>score</th>'
+    return ('<table class="actions"><thead><tr><th>#</th><th>id</th><th>action</th><th>score</th>'
             '<th></th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>" + more)
+
+
+TOP_ACTIONS_NOTE = (
+    '<p class="muted">Video-level scores: each class\'s highest score over the test views '
+    '(clips spread over the whole video, as in the Charades protocol), so one confident clip '
+    'is enough to rank a class high. Scores are sigmoid probabilities (0 to 1), one per '
+    'class, and need not sum to 1.</p>')
+TIMELINE_NOTE = (
+    '<p class="muted">The same top classes scored on one clip centred at each second, so a '
+    'curve shows <em>when</em> an action happens; its peak can be below the video-level '
+    'score, which is the maximum over differently placed test views.</p>')
 
 
 def _video_section(number: int, result: VideoResult, images, images_error: Optional[str],
@@ -448,6 +462,8 @@ def _video_section(number: int, result: VideoResult, images, images_error: Optio
     stats = [("duration", _duration(result.duration_s)), ("frame rate", f"{_fmt(result.fps)} fps"),
              ("frames", str(result.num_frames)),
              ("sampled frames", f"{len(result.sampled_frames)} ({n_graphs} with detections)")]
+    if result.provenance.get("decoding_backend"):
+        stats.append(("decoder", result.provenance["decoding_backend"]))
     status = ('<span class="status-ok">ok</span>' if result.ok
               else f'<span class="status-bad">{len(result.errors)} error(s)</span>')
     out = [f'<section class="card video" id="video-{number}">',
@@ -458,7 +474,8 @@ def _video_section(number: int, result: VideoResult, images, images_error: Optio
     if result.errors:
         out.append('<h3>Errors</h3><ul class="errors">'
                    + "".join(f"<li>{_e(e)}</li>" for e in result.errors) + "</ul>")
-    out.append("<h3>Top actions</h3>" + _actions_table(result, top_k))
+    out.append("<h3>Top actions (whole video)</h3>" + TOP_ACTIONS_NOTE
+               + _actions_table(result, top_k))
     out.append("<h3>Frames with their scene graphs</h3>")
     if images:
         out.append(_strip(result, images, threshold, image_width))
@@ -467,7 +484,7 @@ def _video_section(number: int, result: VideoResult, images, images_error: Optio
     else:
         out.append('<p class="muted">No frames to show.</p>')
     out.append("<h3>Scene graph over time</h3>" + timeline_svg(result, threshold))
-    out.append("<h3>Top actions over time</h3>" + action_plot_svg(result))
+    out.append("<h3>Top actions over time</h3>" + TIMELINE_NOTE + action_plot_svg(result))
     out.append("</section>")
     return "\n".join(out)
 
@@ -498,7 +515,7 @@ def _summary(results: Sequence[VideoResult]) -> str:
 
 def render_report(results: Sequence[VideoResult], frames: FrameSource = None,
                   title: str = "sgfb inference report", threshold: float = 0.5,
-                  top_k: int = 10, max_frames: int = 8, image_width: int = 320) -> str:
+                  top_k: int = 10, max_frames: int = 8, image_width: int = 480) -> str:
     """The report page as an HTML string (see :func:`write_report`)."""
     sections = []
     for number, result in enumerate(results, 1):
@@ -516,13 +533,14 @@ def render_report(results: Sequence[VideoResult], frames: FrameSource = None,
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style></head>",
+        f"<style>{_CSS}{PROVENANCE_CSS}</style></head>",
         '<body data-report="sgfb">',
         f'<header><h1>{_e(title)}</h1><p class="muted">Generated {generated}. Scene graphs '
         f'drawn with relationships scoring {threshold:g} or more; attention and contacting '
         f'relationships point from the person to the object, spatial ones from the object '
-        f'to the person.</p></header>',
+        f'to the person.</p>{warning_banner(results)}</header>',
         _summary(results),
+        provenance_section(results),
         *sections,
         f"<script>{_SCRIPT}</script>",
         "</body></html>",
@@ -531,7 +549,7 @@ def render_report(results: Sequence[VideoResult], frames: FrameSource = None,
 
 def write_report(out_dir: str, results: Sequence[VideoResult], frames: FrameSource = None,
                  title: str = "sgfb inference report", threshold: float = 0.5,
-                 top_k: int = 10, max_frames: int = 8, image_width: int = 320) -> str:
+                 top_k: int = 10, max_frames: int = 8, image_width: int = 480) -> str:
     """Write ``out_dir/report.html`` (atomically) and return its path.
 
     frames: the strip images per video, ``{video_id: [image or (frame_index, image)]}`` or

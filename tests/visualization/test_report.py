@@ -91,7 +91,7 @@ def test_report_sections_and_escaping(report):
     assert len(images) == 4 + 2 and all(i["src"].startswith("data:image/") for i in images)
     svgs = [s.get("class") for s in page.find("svg")]
     assert svgs.count("action-plot") == 2 and svgs.count("sg-timeline") == 2
-    assert len(page.find("section")) == 5               # summary + 4 videos
+    assert len(page.find("section")) == 6               # summary + provenance + 4 videos
     assert "No relationship scores 0.5 or more" in text and "No actions predicted." in text
     assert "frame 0 · 0.00 s" in text and "person holding cup/glass/bottle (0.95)" in text
     for key, value in (("videos processed", 4), ("without errors", 3), ("with errors", 1)):
