@@ -100,9 +100,11 @@ def synthetic_model_warning(checkpoints: Mapping[str, Mapping[str, Any]],
     synthetic = [name for name, rec in checkpoints.items() if rec.get("data_kind") == "synthetic"]
     if not synthetic or video_synthetic:
         return None
-    return (f"the {' and '.join(synthetic)} model{'s were' if len(synthetic) > 1 else ' was'} "
-            "trained on the synthetic world only: its predictions are not meaningful on real "
-            "footage")
+    plural = len(synthetic) > 1
+    synthetic = [name.replace("_", "-") for name in synthetic]
+    return (f"the {' and '.join(synthetic)} model{'s were' if plural else ' was'} trained on "
+            f"the synthetic world only: {'their' if plural else 'its'} predictions are not "
+            "meaningful on real footage")
 
 
 def software_versions() -> Dict[str, str]:
