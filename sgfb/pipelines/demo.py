@@ -116,24 +116,31 @@ def _sg_config(annotations: str, frames: str, c: DemoConfig):
     return cfg
 
 
-def evaluate_stage1(checkpoint: str, annotations: str, frames: str,
-                    batch_size: int) -> Dict[str, float]:
+def evaluate_stage1(checkpoint: str, annotations: str, frames: str, batch_size: int,
+                    graphs_dir: str) -> Dict[str, float]:
     """Detector mAP@0.5 and R@20 (per-group constraint, video-averaged) of each mode on the
-    test frames."""
+    test frames. SGDet runs once, on every annotated frame: those graphs are saved to
+    ``graphs_dir`` (the predicted banks' input) and their test frames are scored."""
     from sgfb.evaluation.detection_ap import detection_ap
     from sgfb.evaluation.sg_recall import evaluate_recall
     from sgfb.pipelines.sg_model import load_scene_graph_model
+    from sgfb.pipelines.sg_testing import save_graph_dir
     from sgfb.pipelines.sg_training import predict_frames, split_keys
     from sgfb.relations.frames import SceneGraphFrames
 
+    cpu = torch.device("cpu")
+    predictor = load_scene_graph_model(checkpoint)
+    every = ActionGenome.load(annotations, preset="keep_all")
+    graphs = predict_frames(predictor, SceneGraphFrames(every, frames, [f.key for f in every]),
+                            "sgdet", batch_size, cpu)
+    save_graph_dir(graphs, graphs_dir)
     ag = ActionGenome.load(annotations, preset="filtered")
     keys = split_keys(ag, "test")
-    dataset = SceneGraphFrames(ag, frames, keys)
     truth = {k: ag.scene_graph(k) for k in keys}
-    predictor = load_scene_graph_model(checkpoint)
     out: Dict[str, float] = {}
     for mode in SG_MODES:
-        predicted = predict_frames(predictor, dataset, mode, batch_size, torch.device("cpu"))
+        predicted = {k: graphs[k] for k in keys} if mode == "sgdet" else predict_frames(
+            predictor, SceneGraphFrames(ag, frames, keys), mode, batch_size, cpu)
         out[f"{mode} R@20"] = evaluate_recall(truth, predicted, "with_per_group", (20,)).video[20]
         if mode == "sgdet":
             out["detector mAP@0.5"] = detection_ap(truth, predicted)[0]
@@ -166,7 +173,6 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     from sgfb.pipelines.action_training import run_action_training
     from sgfb.pipelines.extract_banks import extract_banks
     from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
-    from sgfb.pipelines.sg_testing import test_scene_graphs
     from sgfb.pipelines.sg_training import run_sg_training
 
     c = config or DemoConfig()
@@ -190,11 +196,9 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     sg_dir = os.path.join(out_dir, "scene_graphs")
     checkpoint = run_sg_training(sg_cfg, sg_dir, _info(), progress=True, log=log)
     laps.lap("stage 1 training")
-    result.metrics.update(evaluate_stage1(checkpoint, annotations, frames, sg_cfg.test_batch_size))
     graphs_dir = os.path.join(sg_dir, "graphs")
-    test_scene_graphs(checkpoint, annotations, frames, "sgdet", [], split="all",
-                      preset="keep_all", batch_size=sg_cfg.test_batch_size, save_dir=graphs_dir,
-                      progress=False, log=lambda m: None)
+    result.metrics.update(evaluate_stage1(checkpoint, annotations, frames,
+                                          sg_cfg.test_batch_size, graphs_dir))
     log("    " + ", ".join(f"{k} {result.metrics[k]:.3f}" for k, _ in TABLE[:4]))
     laps.lap("stage 1 evaluation and graphs")
 
