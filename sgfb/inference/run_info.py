@@ -3,6 +3,7 @@ the checkpoints' records (:mod:`sgfb.provenance`), the class list, software vers
 decoding backend, and warnings such as a synthetic-world model given real footage."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from sgfb.data.charades import read_classes
@@ -36,6 +37,15 @@ class RunInfo:
                 "class_list": dict(self.class_list),
                 "checkpoints": {k: dict(v) for k, v in self.checkpoints.items()},
                 "warnings": [warning] if warning else []}
+
+
+def class_source(names: Sequence[str], classes_file: str = "") -> str:
+    """Where the class names come from, as the report shows it."""
+    if classes_file:
+        return classes_file
+    if names and all(re.fullmatch(r"c\d{3}", n) for n in names):
+        return "checkpoint (ids only: pass --classes Charades_v1_classes.txt for names)"
+    return "checkpoint"
 
 
 def class_names_from(path: str, count: int) -> List[str]:

@@ -18,7 +18,7 @@ from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.inference.action_models import load_action_model
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
-from sgfb.inference.run_info import RunInfo, class_names_from
+from sgfb.inference.run_info import RunInfo, class_names_from, class_source
 from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.pipelines.sg_model import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
@@ -87,7 +87,7 @@ class VideoPipeline:
             self.action.class_names = class_names_from(self.config.classes,
                                                        len(self.action.class_names))
         self.info = RunInfo(sg_checkpoint, action_checkpoint, self.action.class_names,
-                            self.config.classes or "checkpoint")
+                            class_source(self.action.class_names, self.config.classes))
 
     # ------------------------------------------------------------------ one video
     def _graphs(self, reader, video_id: str, indices: np.ndarray) -> List[SceneGraph]:

@@ -19,7 +19,7 @@ import sgfb  # noqa: E402
 from sgfb.data.synthetic.video import VideoWriter  # noqa: E402
 from sgfb.engine.checkpoint import save_checkpoint  # noqa: E402
 from sgfb.inference.result import VideoResult  # noqa: E402
-from sgfb.inference.run_info import class_names_from  # noqa: E402
+from sgfb.inference.run_info import class_names_from, class_source  # noqa: E402
 from sgfb.inference.schema import validate_result  # noqa: E402
 from sgfb.provenance import (SYNTHETIC_MARKER, checkpoint_record, dataset_kind,  # noqa: E402
                              describe_training, synthetic_model_warning, training_record,
@@ -156,3 +156,9 @@ def test_report_shows_warning_provenance_and_class_ids():
     assert 'role="alert"' not in page and "0123456789ab" in page
     page = render_report([make_result()], frames={"vid1": []})
     assert "carry no provenance" in page
+
+
+def test_class_source_says_when_only_ids_are_known():
+    assert class_source(["Holding a cup"], "") == "checkpoint"
+    assert class_source(["c000", "c151"], "").startswith("checkpoint (ids only")
+    assert class_source(["c000"], "classes.txt") == "classes.txt"
