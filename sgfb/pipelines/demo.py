@@ -206,8 +206,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     extract_banks(ActionGenome.load(annotations, fps=os.path.join(charades, "video_fps.json")),
                   banks, graphs_dir=graphs_dir, progress=False)
     a_cfg = _action_config(data, banks, c)
-    action_dir = os.path.join(out_dir, "actions")
-    backbone_dir = os.path.join(action_dir, "backbone_only")
+    backbone_dir = os.path.join(out_dir, "backbone_only")
     log(f"[3/5] stage 2: backbone-only action model ({a_cfg.solver.max_iters} iterations), "
         f"{os.path.basename(ACTION_CONFIG)}")
     a_cfg.model.fbo = "none"
@@ -218,11 +217,11 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     log(f"[4/5] stage 2: SGFB heads on the frozen backbone ({a_cfg.head_solver.max_iters} "
         "iterations each), predicted then oracle banks")
     a_cfg.model.fbo, a_cfg.model.init = "nl", os.path.join(backbone_dir, "model.pt")
-    sgfb_dir = os.path.join(action_dir, "sgfb_predicted")
+    sgfb_dir = os.path.join(out_dir, "sgfb")
     result.metrics["SGFB predicted mAP"] = \
         run_action_training(a_cfg, sgfb_dir, _info(), progress=True, log=log)["mAP"]
     result.metrics["SGFB oracle mAP"] = run_action_training(
-        a_cfg, os.path.join(action_dir, "sgfb_oracle"), _info(), oracle=True, progress=True,
+        a_cfg, os.path.join(out_dir, "sgfb_oracle"), _info(), oracle=True, progress=True,
         log=log)["mAP"]
     laps.lap("stage 2 SGFB heads")
 
