@@ -9,12 +9,14 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
-# Re-runs only when the lock file or setup.py change; otherwise a no-op.
+# Re-runs only when the lock file or setup.py change; otherwise a no-op. A VENV that holds
+# another checkout's editable install is not silently re-pointed (FORCE_VENV=1 does it).
 $(STAMP): requirements.lock setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -n "$(FORCE_VENV)" || $(PY) -I scripts/check_venv.py $(CURDIR)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # System tools the tests compare against (ffmpeg); installed only when missing.

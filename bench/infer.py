@@ -7,13 +7,12 @@ It runs the pipeline twice on the same videos: as tools/infer.py does (frames ba
 scene-graph model) and one frame at a time (the reference per-frame loop of most scene-graph
 demos), and prints the ratio.
 
-    python bench/infer.py [--videos demo_output/dataset/videos --count 4] \
-        [--sg-checkpoint demo_output/scene_graphs/model.pt \
+    python bench/infer.py [--videos demo_output/dataset/videos --count 4] \\
+        [--sg-checkpoint demo_output/scene_graphs/model.pt \\
          --action-checkpoint demo_output/sgfb/model.pt] [--device cpu] [--threads 2]
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from sgfb.engine.cli import run_cli, tool_parser
 from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, find_videos  # noqa: E402
 
 
@@ -41,8 +41,7 @@ def run(sg: str, action: str, videos, device: str, batch_size: int, views: int, 
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--videos", default=os.path.join(ROOT, "demo_output", "dataset", "videos"))
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--sg-checkpoint", default=os.path.join(ROOT, "demo_output", "scene_graphs", "model.pt"))

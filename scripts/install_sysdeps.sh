@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian tools the tests use when they are missing: ffmpeg (reference decoder)
-# and chromium (headless check that the HTML inference report loads without errors).
+# Installs the Debian tools the tests use when they are missing: ffmpeg (reference decoder;
+# its package also brings the shared FFmpeg libraries libavcodec/libavformat/libavutil/
+# libswscale/... that torchcodec, the default video backend, loads at run time) and chromium
+# (headless check that the HTML inference report loads without errors). Without them
+# sgfb.data.video falls back to PyAV, which bundles its own FFmpeg.
 # Without root or apt the tests that need them skip with a reason instead.
 set -u
 missing=()

@@ -79,6 +79,20 @@ def write_pattern_video(path: Union[str, "os.PathLike[str]"], num_frames: int, f
     return path
 
 
+def faststart_copy(source: str, target: str) -> str:
+    """Remux ``source`` (no re-encoding) to ``target`` with its index (moov) first, so that a
+    truncated copy keeps an intact header: the shape of an interrupted download."""
+    with av.open(source) as src, av.open(target, "w", options={"movflags": "faststart"}) as dst:
+        in_stream = src.streams.video[0]
+        out_stream = dst.add_stream_from_template(in_stream)
+        for packet in src.demux(in_stream):
+            if packet.dts is None:
+                continue
+            packet.stream = out_stream
+            dst.mux(packet)
+    return target
+
+
 def truncate_file(source: str, target: str, fraction: float = 0.5) -> str:
     """Copy the first ``fraction`` of ``source``'s bytes to ``target``."""
     with open(source, "rb") as handle:
@@ -92,3 +106,42 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of two uint8 images (inf when identical)."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+
+
+def write_timed_pattern_video(path: Union[str, "os.PathLike[str]"], slots, rate: int = 25,
+                              tick: int = 1, audio_lead_s: float = 0.0) -> str:
+    """Pattern frames ``0, 1, ...`` shown at times ``slots[i] * tick / (rate * tick)`` s
+    (variable frame rate, gaps allowed); with ``audio_lead_s`` an AAC/MP2 audio track starts
+    that long before the first video frame (the video track starts late)."""
+    path = os.fspath(path)
+    time_base = Fraction(1, rate * tick)
+    with av.open(path, "w") as container:
+        stream = container.add_stream(default_codec(), rate=rate)
+        stream.width, stream.height = DEFAULT_SIZE
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = time_base
+        if stream.codec_context.name == "libx264":
+            stream.options = {"crf": "12", "preset": "veryfast", "g": "12", "bf": "2"}
+        else:
+            stream.options = {"qscale": "2", "g": "12", "bf": "2"}
+        audio = None
+        if audio_lead_s:
+            audio = container.add_stream("aac" if "aac" in av.codec.codecs_available else "mp2",
+                                         rate=48000)
+            audio.layout = "mono"
+        offset = int(round(audio_lead_s / time_base)) if audio_lead_s else 0
+        if audio is not None:
+            samples = int(48000 * (audio_lead_s + (max(slots) + 1) / rate))
+            for start in range(0, samples, 1024):
+                chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
+                                                   layout="mono")
+                chunk.sample_rate, chunk.pts = 48000, start
+                container.mux(audio.encode(chunk))
+        for index, slot in enumerate(slots):
+            frame = av.VideoFrame.from_ndarray(pattern_frame(index), format="rgb24")
+            frame.pts, frame.time_base = int(slot) + offset, time_base
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+        if audio is not None:
+            container.mux(audio.encode())
+    return path

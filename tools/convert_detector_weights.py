@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-r"""Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
+"""Convert torchvision weights into an sgfb detector checkpoint (no download: local files).
 
-    python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \
+    python tools/convert_detector_weights.py --source fasterrcnn_resnet50_fpn_coco.pth \\
         --out detector_r50_coco.pt --backbone resnet50
-    python tools/convert_detector_weights.py --source resnet101.pth --out det_r101.pt \
+    python tools/convert_detector_weights.py --source resnet101.pth --out det_r101.pt \\
         --format imagenet [key=value ...]
 
 ``--format coco``: a torchvision Faster R-CNN state dict (the COCO box predictor is
@@ -16,17 +16,17 @@ what was kept, dropped and left at initialisation; see :mod:`sgfb.detection.conv
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import List, Optional
 
+from sgfb.engine.cli import run_cli, tool_parser
+from sgfb.engine.output_paths import check_output_location
 from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
 from sgfb.detection.convert import FORMATS, convert_weights
 from sgfb.engine.config import apply_overrides
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument("--source", required=True, help="torchvision state dict (.pth)")
     parser.add_argument("--out", required=True, help="detector checkpoint to write")
     parser.add_argument("--format", choices=FORMATS, default="auto", help="source format")
@@ -38,18 +38,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        base = small_config() if args.backbone == "small" else DetectorConfig(args.backbone)
-        cfg = apply_overrides(base, args.overrides)
-        cfg.validate()
-        report = convert_weights(args.source, args.out, cfg, fmt=args.format)
-    except (OSError, RuntimeError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    check_output_location(args.out, [args.source], kind="file")
+    base = small_config() if args.backbone == "small" else DetectorConfig(args.backbone)
+    cfg = apply_overrides(base, args.overrides)
+    cfg.validate()
+    report = convert_weights(args.source, args.out, cfg, fmt=args.format)
     print(report.summary())
     print(f"wrote {args.out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main, __file__)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python
-r"""Convert a PySlowFast I3D / I3D-NL checkpoint (or re-check one of ours) into an sgfb
+"""Convert a PySlowFast I3D / I3D-NL checkpoint (or re-check one of ours) into an sgfb
 backbone checkpoint that carries its config and preprocessing.
 
-    python tools/convert_i3d_weights.py I3D_NLN_8x8_R50.pyth i3d_nl_r50.pt --arch i3d_nl_r50 \
+    python tools/convert_i3d_weights.py I3D_NLN_8x8_R50.pyth i3d_nl_r50.pt --arch i3d_nl_r50 \\
         num_frames=8 sampling_rate=8
-    python tools/convert_i3d_weights.py I3D_NLN_8x8_R101.pyth r101.pt --arch i3d_nl_r101 \
+    python tools/convert_i3d_weights.py I3D_NLN_8x8_R101.pyth r101.pt --arch i3d_nl_r101 \\
         "nonlocal_locations=[[], [1, 3], [1, 3, 5], []]"
 
 key=value pairs set BackboneConfig fields (nonlocal_locations, non_local, num_frames,
@@ -17,19 +17,17 @@ under ``"head"``. Prints the conversion report; ends with the output path.
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.backbone.config import BackboneConfig
 from sgfb.backbone.convert import backbone_checkpoint, match_state, read_weights
 from sgfb.backbone.i3d import ARCHS, build_backbone
 from sgfb.engine.checkpoint import save_checkpoint
-from sgfb.engine.cli import run_cli
+from sgfb.engine.output_paths import check_output_location
+from sgfb.engine.cli import run_cli, tool_parser
 from sgfb.engine.config import apply_overrides
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("src", help="PySlowFast .pyth checkpoint (or an sgfb backbone checkpoint)")
     p.add_argument("out", help="output .pt file (sgfb.backbone/1)")
     p.add_argument("--arch", choices=sorted(ARCHS), default=BackboneConfig().arch)
@@ -39,6 +37,7 @@ def main(argv=None) -> int:
                    help="write the tensors that fit even when some are missing or extra")
     p.add_argument("overrides", nargs="*", help="BackboneConfig key=value, e.g. num_frames=8")
     args = p.parse_intermixed_args(argv)
+    check_output_location(args.out, [args.src], "out", kind="file")
 
     config = apply_overrides(BackboneConfig(arch=args.arch), args.overrides)
     config.weights = ""

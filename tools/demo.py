@@ -1,11 +1,11 @@
 #!/usr/bin/env python
-r"""The main job on built-in synthetic data (what `make demo` runs): generate a dataset, train
+"""The main job on built-in synthetic data (what `make demo` runs): generate a dataset, train
 and evaluate the scene-graph model (stage 1) and the backbone-only, SGFB and SGFB-oracle
 action models (stage 2), and run inference on held-out videos.
 
     python tools/demo.py --out demo_output
     python tools/demo.py --out demo_seed1 --seed 1            # another synthetic world
-    python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \
+    python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \\
         --relation-iters 5 --backbone-iters 5 --head-iters 5  # plumbing check, ~1 minute
 
 Ends with a table of the measured numbers and the paths of the outputs; all of it is also in
@@ -14,27 +14,27 @@ configs/sg/demo_synthetic.yaml and configs/sgfb/demo_synthetic.yaml.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
-from sgfb.engine.cli import run_cli
+from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
 from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument("--out", default="demo_output", help="output directory")
     d = DemoConfig()
-    parser.add_argument("--videos", type=int, default=d.videos, help="synthetic videos")
-    parser.add_argument("--seconds", type=float, default=d.seconds, help="length of each video")
-    parser.add_argument("--seed", type=int, default=d.seed,
+    parser.add_argument("--videos", type=positive_int, default=d.videos,
+                        help="synthetic videos")
+    parser.add_argument("--seconds", type=positive_float, default=d.seconds,
+                        help="length of each video")
+    parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
                         help="seed of the synthetic world and of every training run")
-    parser.add_argument("--workers", type=int, default=d.workers,
+    parser.add_argument("--workers", type=positive_int, default=d.workers,
                         help="processes for dataset generation and frame extraction")
     for name in ("detector", "relation", "backbone", "head"):
-        parser.add_argument(f"--{name}-iters", type=int, default=None,
+        parser.add_argument(f"--{name}-iters", type=nonnegative_int, default=None,
                             help="default: the demo config's")
     args = parser.parse_args(argv)
     if args.videos < 5:
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     print(f"  summary:          {result.outputs['summary']}")
     print(f"  report:           {result.outputs['report']}")
     for path in result.inference_paths:
-        print(f"  predictions:      {path} (+ annotated {os.path.basename(path)[:-5]}.mp4)")
+        print(f"  predictions:      {path} (+ {os.path.basename(path)[:-len('.json')]}.annotated.mp4)")
     print(f"  models:           {result.outputs['scene_graph_model']}")
     print(f"                    {result.outputs['action_model']}")
     return 0

@@ -1,22 +1,20 @@
 #!/usr/bin/env python
-r"""mAP and top-1 of a prediction CSV (from predict_stsgn.py) against Charades labels.
+"""mAP and top-1 of a prediction CSV (from predict_stsgn.py) against Charades labels.
 
-    python tools/evaluate_stsgn.py --predictions scores.csv --charades Charades_v1_train.csv \
+    python tools/evaluate_stsgn.py --predictions scores.csv --charades Charades_v1_train.csv \\
         --fps-table video_fps.json
 """
 from __future__ import annotations
 
-import argparse
 import json
 
 from sgfb.data.action_genome import fps_lookup
 from sgfb.stsgn.experiment import evaluate_csv, load_charades
-from sgfb.engine.cli import run_cli
+from sgfb.engine.cli import run_cli, tool_parser
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--predictions", required=True)
     p.add_argument("--charades", nargs="+", required=True)
     p.add_argument("--classes", default="", help="Charades_v1_classes.txt (sets the class count)")

@@ -1,33 +1,34 @@
 #!/usr/bin/env python
-r"""Write a scene-graph feature bank per video (confidence matrices C = s_o * s_r of the
+"""Write a scene-graph feature bank per video (confidence matrices C = s_o * s_r of the
 annotated frames): oracle banks from ground truth, or banks from stage 1's predicted graphs.
 
-    python tools/extract_banks.py --annotations ActionGenome/annotations \
+    python tools/extract_banks.py --annotations ActionGenome/annotations \\
         --fps-table video_fps.json --out banks/oracle [--graphs predicted_graphs/] [--workers 4]
 
 Resumable: videos whose bank exists are skipped. Exits 1 when any video failed.
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.data.action_genome import ActionGenome
-from sgfb.engine.cli import run_cli
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.cli import positive_int, run_cli, tool_parser
 from sgfb.pipelines.extract_banks import extract_banks
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--fps-table", required=True, help="fps table JSON or the videos directory")
     p.add_argument("--out", required=True)
     p.add_argument("--graphs", default=None, help="predicted graphs dir (default: oracle)")
     p.add_argument("--layout", choices=("paper", "full"), default="paper",
                    help="paper: 35 x 25 = 875 (default); full: 35 x 26 = 910")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=positive_int, default=1)
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    inputs = check_inputs_exist({"--annotations": args.annotations,
+                                 "--fps-table": args.fps_table, "--graphs": args.graphs})
+    check_output_location(args.out, inputs)
     ag = ActionGenome.load(args.annotations, fps=args.fps_table)
     summary = extract_banks(ag, args.out, args.graphs, args.layout, args.workers,
                             progress=not args.no_progress)

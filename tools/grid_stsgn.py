@@ -1,36 +1,38 @@
 #!/usr/bin/env python
-r"""Run the whole ST-SGN grid (3 encoders x 3 readouts x 4 reducers, plus RelMat) for a task
+"""Run the whole ST-SGN grid (3 encoders x 3 readouts x 4 reducers, plus RelMat) for a task
 and write the result table as markdown in the layout of the paper's Tables 1 and 2.
 
-    python tools/grid_stsgn.py --annotations DIR --charades CSV --fps-table JSON \
+    python tools/grid_stsgn.py --annotations DIR --charades CSV --fps-table JSON \\
         --task video --windows 2 5 10 15 --out grid_video.md train.max_epochs=30
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.engine.config import apply_overrides
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, load_graph_data
 from sgfb.stsgn.grid import grid_markdown, run_grid, run_seeds, seeds_markdown
-from sgfb.engine.cli import run_cli
+from sgfb.atomic_io import atomic_write
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--annotations", required=True)
     p.add_argument("--charades", nargs="+", required=True)
     p.add_argument("--fps-table", default="")
     p.add_argument("--graphs", default="")
     p.add_argument("--task", choices=("frame", "video", "trimmed"), required=True)
-    p.add_argument("--windows", type=float, nargs="+", default=None,
+    p.add_argument("--windows", type=nonnegative_float, nargs="+", default=None,
                    help="T values (video default: 2 5 10 15; frame: 0; unused for trimmed)")
     p.add_argument("--models", nargs="+", default=None,
                    help="only these models, mean and spread over --seeds (default: full grid)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seeds", type=nonnegative_int, nargs="+", default=[0])
     p.add_argument("--out", required=True, help="markdown file to write")
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
+    inputs = check_inputs_exist({"--annotations": args.annotations, "--charades": args.charades,
+                                 "--fps-table": args.fps_table, "--graphs": args.graphs})
+    check_output_location(args.out, inputs, kind="file")
     config = ExperimentConfig()
     config.data.task = args.task
     config.train.progress = False
@@ -49,7 +51,7 @@ def main(argv=None) -> int:
         table = seeds_markdown(run_seeds(config, args.models, args.seeds, data, charades), metric)
     else:
         table = grid_markdown(run_grid(config, windows, data, charades), windows, metric)
-    with open(args.out, "w") as f:
+    with atomic_write(args.out, "w") as f:
         f.write(table)
     print(table)
     return 0

@@ -1,46 +1,57 @@
 #!/usr/bin/env python
-r"""Video in, predictions out: scene graphs and actions for your own videos.
+"""Video in, predictions out: scene graphs and actions for your own videos.
 
-    python tools/infer.py VIDEO_OR_FOLDER ... --sg-checkpoint runs/sg/model.pt \
+    python tools/infer.py VIDEO_OR_FOLDER ... --sg-checkpoint runs/sg/model.pt \\
         --action-checkpoint runs/sgfb/model.pt --out predictions/ [--device cuda]
 
-For each video: OUT/VIDEO.json (ranked actions with class names, a per-second timeline of
-the top actions, and the scene graph of every sampled frame: boxes, labels, scores,
-relationships with scores), OUT/VIDEO.mp4 (the video with the graphs drawn), and one
-OUT/report.html for the run. --action-checkpoint takes a train_sgfb.py model.pt or an ST-SGN
-model.pt (train_stsgn.py). Unreadable videos are reported and skipped; the exit status is 1
-when any video failed.
+Inputs are video files or folders (searched recursively for .mp4 .avi .mkv .webm .mov
+.m4v). Each video's outputs are named by its path relative to the inputs' common folder, so
+a/clip.mp4 and b/clip.mp4 (or x.mp4 and x.avi) never share one: OUT/NAME.json (ranked actions
+with class names, a per-second timeline of the top actions, and the scene graph of every
+sampled frame: boxes, labels, scores, relationships with scores; the input's path), and
+OUT/NAME.annotated.mp4 (the video with the graphs drawn); OUT/summary.json and
+OUT/report.html cover the run. OUT may not be, contain or lie inside an input.
+--action-checkpoint takes a train_sgfb.py model.pt or an ST-SGN model.pt (train_stsgn.py).
+Unreadable or truncated videos are reported by name and the others go on; the exit status is
+1 when any video failed.
 """
 from __future__ import annotations
 
-import argparse
+import os
 import time
 
-from sgfb.engine.cli import run_cli
-from sgfb.engine.distributed import resolve_device
-from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+from sgfb.engine.cli import positive_float, positive_int, run_cli, tool_parser
+from sgfb.engine.output_paths import check_output_location, find_videos
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("inputs", nargs="+", help="video files or folders of videos")
     p.add_argument("--sg-checkpoint", required=True, help="model.pt of tools/train_sg.py")
     p.add_argument("--action-checkpoint", required=True,
                    help="model.pt of tools/train_sgfb.py or tools/train_stsgn.py")
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto")
-    p.add_argument("--sample-fps", type=float, default=1.0, help="scene graphs per second")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--timeline-step", type=float, default=1.0, help="seconds")
-    p.add_argument("--views", type=int, default=10, help="temporal test views")
+    p.add_argument("--sample-fps", type=positive_float, default=1.0,
+                   help="scene graphs per second")
+    p.add_argument("--batch-size", type=positive_int, default=8)
+    p.add_argument("--timeline-step", type=positive_float, default=1.0, help="seconds")
+    p.add_argument("--views", type=positive_int, default=10, help="temporal test views")
     p.add_argument("--crops", type=int, default=3, choices=(1, 3))
+    p.add_argument("--no-video", action="store_true", help="skip the annotated mp4 files")
+    p.add_argument("--no-progress", action="store_true")
     p.add_argument("--classes", default="", metavar="FILE",
                    help="action class names (Charades_v1_classes.txt format: 'c000 Holding "
                         "some clothes'); default: the names stored in the checkpoint")
-    p.add_argument("--no-video", action="store_true", help="skip the annotated mp4 files")
-    p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    check_output_location(args.out, list(args.inputs) + find_videos(args.inputs))
+    for checkpoint in (args.sg_checkpoint, args.action_checkpoint):
+        if not os.path.isfile(checkpoint):
+            raise FileNotFoundError(f"{checkpoint}: no such checkpoint file")
+
+    from sgfb.engine.distributed import resolve_device
+    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,
                           write_video=not args.no_video, progress=not args.no_progress,

@@ -1,9 +1,8 @@
 #!/usr/bin/env python
-r"""Generate a synthetic Action Genome / Charades dataset in the real download layout.
+"""Generate a synthetic Action Genome / Charades dataset in the real download layout.
 
-    python tools/make_synthetic.py --out synth --videos 16 --seed 0 --seconds 8
-    python tools/make_synthetic.py --out synth_big --videos 120 --seed 7 --seconds 10 \
-        --size 320x240 --workers 2
+    python tools/make_synthetic.py --out DIR --videos N --seed S \\
+        [--size WxH] [--seconds S] [--workers N] [--annotations-only]
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
 classes, fps table); see :mod:`sgfb.data.synthetic`. Prints a summary.
@@ -11,9 +10,9 @@ classes, fps table); see :mod:`sgfb.data.synthetic`. Prints a summary.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import List, Optional, Tuple
 
+from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
 from sgfb.data.synthetic import make_synthetic
 
 
@@ -27,14 +26,13 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--videos", type=int, required=True, help="number of videos")
-    parser.add_argument("--seed", type=int, required=True, help="random seed (>= 0)")
+    parser.add_argument("--videos", type=positive_int, required=True, help="number of videos")
+    parser.add_argument("--seed", type=nonnegative_int, required=True, help="random seed (>= 0)")
     parser.add_argument("--size", type=parse_size, default=(320, 240), help="WxH, default 320x240")
-    parser.add_argument("--seconds", type=float, default=10.0, help="video length, default 10")
-    parser.add_argument("--workers", type=int, default=None, help="processes, default: CPU cores")
+    parser.add_argument("--seconds", type=positive_float, default=10.0, help="video length, default 10")
+    parser.add_argument("--workers", type=positive_int, default=None, help="processes, default: CPU cores")
     parser.add_argument("--annotations-only", action="store_true",
                         help="write the annotation files only, no videos (fast; for graph studies)")
     args = parser.parse_args(argv)
@@ -49,4 +47,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main, __file__)

@@ -1,27 +1,24 @@
 #!/usr/bin/env python
-r"""Score AG-format scene graphs with a trained ST-SGN checkpoint; writes a CSV with
+"""Score AG-format scene graphs with a trained ST-SGN checkpoint; writes a CSV with
 `frame_key` (frame level) or `video_id` (video level) then one column per class (c000, ...).
 
-    python tools/predict_stsgn.py --checkpoint runs/x/model.pt --annotations ag_dir \
+    python tools/predict_stsgn.py --checkpoint runs/x/model.pt --annotations ag_dir \\
         --fps-table video_fps.json --level frame --out scores.csv
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.stsgn.experiment import load_graph_data, load_model, predict_to_csv
-from sgfb.engine.cli import run_cli
+from sgfb.engine.cli import nonnegative_float, run_cli, tool_parser
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--fps-table", default="", help="fps table JSON or the videos directory")
     p.add_argument("--graphs", default="", help="predicted scene graphs dir (default: ground truth)")
     p.add_argument("--level", choices=("frame", "video"), required=True)
-    p.add_argument("--window", type=float, default=None,
+    p.add_argument("--window", type=nonnegative_float, default=None,
                    help="T seconds (default: the checkpoint's; 10 for video level if it has none)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)

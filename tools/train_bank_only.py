@@ -1,10 +1,10 @@
 #!/usr/bin/env python
-r"""Actions from scene-graph banks alone (no video): the bank-only SGFB model, trained and
+"""Actions from scene-graph banks alone (no video): the bank-only SGFB model, trained and
 tested on the same samples and splits as the ST-SGN experiments (tools/train_stsgn.py).
 
-    python tools/train_bank_only.py --annotations ../shared/data/ag_real_subset \
-        --charades ../shared/data/charades/Charades_v1_train.csv \
-        --fps-table ../shared/data/charades/video_fps.json --task frame --window 0 \
+    python tools/train_bank_only.py --annotations ../shared/data/ag_real_subset \\
+        --charades ../shared/data/charades/Charades_v1_train.csv \\
+        --fps-table ../shared/data/charades/video_fps.json --task frame --window 0 \\
         --seeds 0 1 2 --out bank_only_frame.json
 
 Oracle banks (ground-truth graphs) by default; --graphs DIR uses predicted graphs. Prints the
@@ -12,30 +12,33 @@ test mAP per seed and its mean and standard deviation (over the seeds, as grid_s
 """
 from __future__ import annotations
 
-import argparse
-
 from sgfb.atomic_io import write_json
-from sgfb.engine.cli import run_cli
+from sgfb.engine.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
 from sgfb.engine.config import apply_overrides
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
 from sgfb.pipelines.bank_only import BankOnlyConfig, run_bank_only, summarise_seeds
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--annotations", required=True)
     p.add_argument("--charades", nargs="+", required=True)
     p.add_argument("--classes")
     p.add_argument("--fps-table")
     p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
     p.add_argument("--task", choices=("frame", "video"), default="frame")
-    p.add_argument("--window", type=float, help="T seconds (default 0 for frame, 10 for video)")
+    p.add_argument("--window", type=nonnegative_float, help="T seconds (default 0 for frame, 10 for video)")
     p.add_argument("--pool", choices=("max", "mean"), default="max")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seeds", type=nonnegative_int, nargs="+", default=[0])
     p.add_argument("--out", help="JSON of every run and the summary")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("overrides", nargs="*", help="key=value, e.g. train.lr=1e-3 hidden=256")
     args = p.parse_intermixed_args(argv)
+    inputs = check_inputs_exist({"--annotations": args.annotations, "--charades": args.charades,
+                                 "--classes": args.classes, "--fps-table": args.fps_table,
+                                 "--graphs": args.graphs})
+    if args.out:
+        check_output_location(args.out, inputs, kind="file")
     runs = {}
     for seed in args.seeds:
         cfg = BankOnlyConfig(pool=args.pool)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-r"""Train stage 1: the Faster R-CNN detector, then the RelDN-style predicate head (or one).
+"""Train stage 1: the Faster R-CNN detector, then the RelDN-style predicate head (or one).
 
-    python tools/train_sg.py --config configs/sg/r101_fpn_ag.yaml --out runs/sg \
-        data.annotations=ActionGenome/annotations data.frames=ActionGenome/frames \
+    python tools/train_sg.py --config configs/sg/r101_fpn_ag.yaml --out runs/sg \\
+        data.annotations=ActionGenome/annotations data.frames=ActionGenome/frames \\
         detector.weights=weights/coco_r101_fpn_sgfb.pt
     torchrun --nproc_per_node=8 tools/train_sg.py --config ... --out runs/sg
     python tools/train_sg.py --config ... --out runs/sg --resume      # continue after a stop
@@ -15,17 +15,15 @@ OUT/model.pt is what tools/test_sg.py and tools/infer.py read. TensorBoard: OUT/
 """
 from __future__ import annotations
 
-import argparse
-
-from sgfb.engine.cli import run_cli
+from sgfb.engine.cli import run_cli, tool_parser
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
 from sgfb.engine.distributed import cleanup, init_distributed
 from sgfb.engine.run_config import resolve_config, save_resolved
 from sgfb.pipelines.sg_config import SGConfig
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--config", help="YAML file (configs/sg/)")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resume", action="store_true", help="continue from OUT/<stage>/last.pt")
@@ -34,6 +32,7 @@ def main(argv=None) -> int:
     args = p.parse_intermixed_args(argv)
     cfg = resolve_config(SGConfig(), args.config, args.overrides)
     cfg.check()
+    check_output_location(args.out, check_inputs_exist(cfg.input_paths()))
     info = init_distributed(cfg.device)
     try:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)

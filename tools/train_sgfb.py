@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-r"""Train and evaluate a Scene Graph Feature Bank action model on Charades (stage 2).
+"""Train and evaluate a Scene Graph Feature Bank action model on Charades (stage 2).
 
-    python tools/train_sgfb.py --config configs/sgfb/i3d_nl_r101_charades.yaml --oracle \
+    python tools/train_sgfb.py --config configs/sgfb/i3d_nl_r101_charades.yaml --oracle \\
         --fbo nl --out runs/sgfb_oracle_nl data.videos=Charades_v1_480 ...
     torchrun --nproc_per_node=8 tools/train_sgfb.py --config ... --bank-dir banks/ --out ...
 
@@ -14,17 +14,15 @@ OUT/metrics.json (mAP, per-class AP, per-video scores) or OUT/few_shot.json.
 """
 from __future__ import annotations
 
-import argparse
-
-from sgfb.engine.cli import run_cli
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.cli import positive_int, run_cli, tool_parser
 from sgfb.engine.distributed import cleanup, init_distributed
 from sgfb.engine.run_config import resolve_config, save_resolved
 from sgfb.pipelines.action_config import FBOS, SCHEDULES, ActionConfig
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--config", help="YAML file (configs/sgfb/)")
     p.add_argument("--out", required=True, help="run folder")
     banks = p.add_mutually_exclusive_group()
@@ -34,7 +32,7 @@ def parse_args(argv=None):
     p.add_argument("--schedule", choices=SCHEDULES)
     p.add_argument("--init", help="start the backbone from this action checkpoint")
     p.add_argument("--few-shot", action="store_true", help="the few-shot protocol (§5.2)")
-    p.add_argument("--few-shot-epochs", type=int, default=50)
+    p.add_argument("--few-shot-epochs", type=positive_int, default=50)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("overrides", nargs="*", help="key=value, e.g. solver.lr=0.01")
@@ -53,6 +51,7 @@ def main(argv=None) -> int:
     if args.init:
         cfg.model.init = args.init
     cfg.check()
+    check_output_location(args.out, check_inputs_exist(cfg.input_paths()))
     info = init_distributed(cfg.device)
     try:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-r"""Train an ST-SGN model (or the RelMat baseline) on AG-format scene graphs.
+"""Train an ST-SGN model (or the RelMat baseline) on AG-format scene graphs.
 
-    python tools/train_stsgn.py --annotations ag_real_subset --charades Charades_v1_train.csv \
-        --fps-table video_fps.json --task frame --model gine-person-bigru --out runs/x \
+    python tools/train_stsgn.py --annotations ag_real_subset --charades Charades_v1_train.csv \\
+        --fps-table video_fps.json --task frame --model gine-person-bigru --out runs/x \\
         train.lr=1e-3 model.hidden=512 data.window=0
 
 Split (by video, seeded with data.seed): AG's own test set when the annotations have one,
@@ -11,21 +11,18 @@ OUT/config.yaml.
 """
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 
-import yaml
-
-from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
 from sgfb.atomic_io import write_json
+from sgfb.engine.cli import nonnegative_float, run_cli, tool_parser
+from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
+from sgfb.engine.output_paths import check_inputs_exist, check_output_location
+from sgfb.engine.run_config import save_resolved
 from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run
-from sgfb.engine.cli import run_cli
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tool_parser(__doc__)
     p.add_argument("--annotations", required=True, help="AG annotation dir or object pickle")
     p.add_argument("--charades", nargs="+", required=True, help="Charades CSV(s) with labels")
     p.add_argument("--classes", help="Charades_v1_classes.txt (names in outputs)")
@@ -33,7 +30,7 @@ def parse_args(argv=None):
     p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
     p.add_argument("--task", choices=("frame", "video", "trimmed"),
                    help="default: the config's, else frame")
-    p.add_argument("--window", type=float, help="T seconds (default: the config's, else 0 / 10)")
+    p.add_argument("--window", type=nonnegative_float, help="T seconds (default: the config's, else 0 / 10)")
     p.add_argument("--model", help="default: the config's, else gine-person-bigru")
     p.add_argument("--config", help="YAML file of config values")
     p.add_argument("--out", required=True)
@@ -66,12 +63,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     config = build_config(args)
     config.model.parts()  # an unknown model name fails here, before any data is read
-    os.makedirs(args.out, exist_ok=True)
-    resolved = yaml.safe_dump(dataclasses.asdict(config), sort_keys=False)
-    print(resolved)
-    with open(os.path.join(args.out, "config.yaml"), "w") as f:
-        f.write(resolved)
+    inputs = check_inputs_exist(config.data.input_paths())
+    check_output_location(args.out, inputs)
     charades = load_charades(config.data.charades, config.data.classes)
+    save_resolved(config, args.out, echo=not args.no_progress)  # inputs are valid: now write
     run = run_experiment(config, charades=charades)
     save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names,
              os.path.basename(args.config) if args.config else "")

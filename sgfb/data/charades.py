@@ -10,6 +10,8 @@ An action (class, start, end) is in progress at time t when start <= t <= end
 from __future__ import annotations
 
 import csv
+import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from sgfb.data.frame_keys import frame_time, parse_frame_key
 
 _CLASS_ID = re.compile(r"^c(\d{3,})$")
 REQUIRED_COLUMNS = ("id", "actions", "length")
+CHARADES_CLASSES = 157  # c000-c156; a classes file sets another count
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,42 @@ def parse_class_id(token: str, where: str = "") -> int:
     return int(match.group(1))
 
 
-def parse_actions(text: str, where: str = "") -> List[ActionInstance]:
-    """``"c092 11.90 21.20;c147 0.00 12.60"`` -> instances; empty text -> []."""
+def _time(text: str, what: str, item: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: field 'actions': {what} {text!r} of {item!r} is not a "
+                         "number") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{where}: field 'actions': {what} {text!r} of {item!r} is not a "
+                         "finite time >= 0")
+    return value
+
+
+def parse_actions(text: str, where: str = "", num_classes: Optional[int] = None,
+                  reversed_out: Optional[List[str]] = None) -> List[ActionInstance]:
+    """``"c092 11.90 21.20;c147 0.00 12.60"`` -> instances; empty text -> [].
+
+    Every time must be a finite number >= 0 and every class below ``num_classes`` (when
+    given); anything else raises ValueError naming ``where``, the field and the value. An
+    action whose start lies after its end is in progress at no time: it is left out and, when
+    ``reversed_out`` is given, described there (the official ``Charades_v1_train.csv`` has 7).
+    """
     out = []
     for item in filter(None, (s.strip() for s in (text or "").split(";"))):
         parts = item.split()
         if len(parts) != 3:
             raise ValueError(f"{where}: malformed action {item!r}, expected 'cNNN START END'")
-        try:
-            start, end = float(parts[1]), float(parts[2])
-        except ValueError:
-            raise ValueError(f"{where}: malformed times in action {item!r}") from None
-        out.append(ActionInstance(parse_class_id(parts[0], where), start, end))
+        label = parse_class_id(parts[0], where)
+        if num_classes is not None and label >= num_classes:
+            raise ValueError(f"{where}: field 'actions': unknown class {parts[0]!r} (the "
+                             f"classes are c000-c{num_classes - 1:03d})")
+        start, end = _time(parts[1], "start", item, where), _time(parts[2], "end", item, where)
+        if start > end:
+            if reversed_out is not None:
+                reversed_out.append(f"{where}: {item!r}")
+            continue
+        out.append(ActionInstance(label, start, end))
     return out
 
 
@@ -85,10 +113,19 @@ def read_classes(path: str) -> List[str]:
     return [names[i] for i in range(len(names))]
 
 
-def read_csv(path: str) -> List[CharadesVideo]:
-    """Videos of one Charades CSV, in file order."""
+def read_csv(path: str, num_classes: Optional[int] = CHARADES_CLASSES,
+             lenient: bool = False) -> List[CharadesVideo]:
+    """Videos of one Charades CSV, in file order, every row validated.
+
+    A row with a malformed or non-finite length, a malformed, negative or non-finite time, or
+    a class id ``>= num_classes`` raises ValueError naming the file, line, video, field and
+    value; with ``lenient`` such rows are skipped and counted in a warning instead. Actions
+    whose start lies after their end are dropped with one warning (see :func:`parse_actions`).
+    """
     split = "test" if "test" in os.path.basename(path).lower() else (
         "train" if "train" in os.path.basename(path).lower() else "")
+    skipped: List[str] = []
+    reversed_actions: List[str] = []
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
@@ -96,16 +133,37 @@ def read_csv(path: str) -> List[CharadesVideo]:
             raise ValueError(f"{path}: missing columns {missing} (found {reader.fieldnames})")
         videos = []
         for row in reader:
-            where = f"{path}: video {row['id']!r} (line {reader.line_num})"
+            where = f"{path}: line {reader.line_num}, video {row['id']!r}"
             try:
-                length = float(row["length"])
-            except (TypeError, ValueError):
-                raise ValueError(f"{where}: field 'length' is not a number: "
-                                 f"{row['length']!r}") from None
-            rest = {k: v for k, v in row.items() if k not in REQUIRED_COLUMNS}
-            videos.append(CharadesVideo(row["id"], length, parse_actions(row["actions"], where),
-                                        split, rest))
+                videos.append(_parse_row(row, where, split, num_classes, reversed_actions))
+            except ValueError as err:
+                if not lenient:
+                    raise
+                skipped.append(str(err))
+    if skipped:
+        log.warning("%s: skipped %d invalid rows (--lenient); first: %s", path, len(skipped),
+                    skipped[0])
+    if reversed_actions:
+        log.warning("%s: left out %d actions whose start lies after their end (in progress at "
+                    "no time); first: %s", path, len(reversed_actions), reversed_actions[0])
     return videos
+
+
+def _parse_row(row: Dict[str, Optional[str]], where: str, split: str,
+               num_classes: Optional[int], reversed_out: List[str]) -> CharadesVideo:
+    if None in row or any(v is None for v in row.values()):
+        raise ValueError(f"{where}: the row has {'more' if None in row else 'fewer'} fields "
+                         "than the header")
+    try:
+        length = float(row["length"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: field 'length' is not a number: {row['length']!r}") from None
+    if not math.isfinite(length) or length < 0:
+        raise ValueError(f"{where}: field 'length' is not a finite duration >= 0: "
+                         f"{row['length']!r}")
+    actions = parse_actions(row["actions"], where, num_classes, reversed_out)
+    rest = {k: v for k, v in row.items() if k not in REQUIRED_COLUMNS}
+    return CharadesVideo(row["id"], length, actions, split, rest)
 
 
 class Charades:
@@ -131,10 +189,15 @@ class Charades:
         self.source = source
 
     @classmethod
-    def load(cls, csv_paths: str | Sequence[str], classes: Optional[str] = None) -> "Charades":
+    def load(cls, csv_paths: str | Sequence[str], classes: Optional[str] = None,
+             lenient: bool = False) -> "Charades":
+        """Read CSVs (validated row by row, see :func:`read_csv`). Class ids must be below the
+        classes file's count, or below Charades' 157 when no classes file is given."""
         paths = [csv_paths] if isinstance(csv_paths, str) else list(csv_paths)
-        videos = [v for p in paths for v in read_csv(p)]
-        return cls(videos, read_classes(classes) if classes else None, source=", ".join(paths))
+        names = read_classes(classes) if classes else None
+        limit = len(names) if names is not None else CHARADES_CLASSES
+        videos = [v for p in paths for v in read_csv(p, limit, lenient)]
+        return cls(videos, names, source=", ".join(paths))
 
     def __len__(self) -> int:
         return len(self.videos)

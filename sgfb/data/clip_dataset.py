@@ -97,7 +97,7 @@ class CharadesClips(Dataset):
         seed: base seed of the training randomness.
         bank_provider: optional ``(video_id, center_time) -> (bank [S, D], mask [S])``.
         num_classes: label vector size (default ``charades.num_classes``).
-        backend: video decoder (``"auto"``, ``"decord"``, ``"pyav"``).
+        backend: video decoder (``"auto"``, ``"torchcodec"``, ``"pyav"``, ``"decord"``).
         video_ext: file extension of the videos.
     """
 

@@ -5,9 +5,10 @@ Layout written (the one the official AG tool writes)::
     OUT/VIDEO.mp4/NNNNNN.png      NNNNNN = AG frame number, 1-based, 6 digits
     OUT/VIDEO.mp4/.complete.json  completion marker: {"video": ..., "frames": [...]}
 
-AG frame number ``n`` is the ``n``-th frame at the native rate, exactly what
-``ffmpeg -i VIDEO.mp4 %06d.png`` names ``n``; it is decoded index ``n - 1``
-(see :mod:`sgfb.data.video`). PNG is lossless, so the pixels equal ffmpeg's.
+AG frame number ``n`` is the image ``ffmpeg -i VIDEO.mp4 %06d.png`` names ``n``: decoded
+index ``n - 1`` on constant-rate files; on files with timestamp gaps (where ffmpeg repeats
+or skips frames) the decoded frame :func:`~sgfb.data.ffmpeg_numbering.ffmpeg_image_frames`
+says, so that ours and ffmpeg's images agree on every file. PNG is lossless, so the pixels equal ffmpeg's.
 
 Each video is decoded once, streaming, stopping after its last annotated frame; only the
 annotated frames are converted to RGB and PNG-encoded (fast zlib settings). Frames are
@@ -18,19 +19,19 @@ skips complete videos and redoes the rest.
 from __future__ import annotations
 
 import concurrent.futures
-import glob
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 
+from sgfb.atomic_io import atomic_directory, remove_stale_temporaries
 from sgfb.data.frame_keys import parse_frame_key
+from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
 from sgfb.data.video import open_video
+from sgfb.engine.workers import process_pool
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -76,13 +77,6 @@ def is_complete(video_out_dir: PathLike, frame_numbers: Sequence[int]) -> bool:
     return set(frame_numbers) <= recorded
 
 
-def _remove_stale_temporaries(video_out_dir: Path) -> None:
-    pattern = os.path.join(glob.escape(str(video_out_dir.parent)),
-                           glob.escape(video_out_dir.name) + ".tmp-*")
-    for stale in glob.glob(pattern):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def dump_video(video_path: PathLike, frame_numbers: Sequence[int], out_dir: PathLike,
                backend: str = "pyav") -> int:
     """Write the AG frames ``frame_numbers`` (1-based) of one video as ``out_dir/NNNNNN.png``.
@@ -95,36 +89,31 @@ def dump_video(video_path: PathLike, frame_numbers: Sequence[int], out_dir: Path
     numbers = sorted(set(int(n) for n in frame_numbers))
     if numbers and numbers[0] < 1:
         raise ValueError(f"{video_path}: AG frame numbers start at 1, got {numbers[0]}")
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(out_dir)
-    temporary = Path(tempfile.mkdtemp(prefix=out_dir.name + ".tmp-", dir=out_dir.parent))
-    try:
+    with atomic_directory(os.fspath(out_dir)) as folder:
+        temporary = Path(folder)
         written = 0
         if numbers:
             with open_video(video_path, backend=backend) as reader:
-                beyond = [n for n in numbers if n > reader.num_frames]
+                images = ffmpeg_image_frames(reader.index)  # AG number n -> images[n - 1]
+                beyond = [n for n in numbers if n > len(images)]
                 if beyond:
                     raise FrameRangeError(
                         f"{video_path}: frame {beyond[0]} requested"
                         f"{f' (and {len(beyond) - 1} more)' if len(beyond) > 1 else ''} but "
-                        f"the video has only {reader.num_frames} frames")
-                for index, rgb in reader.iter_frames([n - 1 for n in numbers]):
+                        f"the video has only {len(images)} frames (as `ffmpeg -i VIDEO "
+                        f"%06d.png` numbers them)")
+                source = {n: int(images[n - 1]) for n in numbers}
+                for index, rgb in reader.iter_frames(sorted(set(source.values()))):
                     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
                     ok, png = cv2.imencode(".png", bgr, PNG_PARAMS)
                     if not ok:
                         raise OSError(f"{video_path}: PNG encoding failed for frame {index + 1}")
-                    (temporary / frame_file_name(index + 1)).write_bytes(png.tobytes())
-                    written += 1
+                    for number in (n for n in numbers if source[n] == index):
+                        (temporary / frame_file_name(number)).write_bytes(png.tobytes())
+                        written += 1
         marker = {"video": os.path.basename(os.fspath(video_path)), "frames": numbers}
         (temporary / MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.rename(temporary, out_dir)
-        return written
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True)
+    return written
 
 
 @dataclass
@@ -171,6 +160,7 @@ def dump_frames(videos_dir: PathLike, frame_keys: Iterable[str], out_dir: PathLi
     groups = group_frame_keys(frame_keys)
     out_root = Path(out_dir)
     out_root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(os.fspath(out_root))
     summary = DumpSummary()
     tasks: List[Tuple[str, str, List[int], str]] = []
     for video, numbers in groups.items():
@@ -198,7 +188,7 @@ def dump_frames(videos_dir: PathLike, frame_keys: Iterable[str], out_dir: PathLi
             for video, path, numbers, target in tasks:
                 record(video, _dump_one(path, numbers, target, backend))
         else:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+            with process_pool(workers) as pool:
                 futures = {pool.submit(_dump_one, path, numbers, target, backend): video
                            for video, path, numbers, target in tasks}
                 for future in concurrent.futures.as_completed(futures):

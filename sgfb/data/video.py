@@ -1,16 +1,21 @@
-"""Video decoding with decord (default) and PyAV (fallback), with frame-exact indexing.
+"""Video decoding with torchcodec (default), PyAV (fallback) and decord, with frame-exact indexing.
 
 Frame numbering: index ``i`` (0-based) is the ``i``-th frame the decoder *displays*, in
 presentation order, at the video's native rate. It is exactly the frame that
 ``ffmpeg -i VIDEO.mp4 %06d.png`` writes as number ``i + 1`` for constant-frame-rate video,
 so Action Genome frame ``NNNNNN.png`` is index ``NNNNNN - 1``. (ffmpeg's image output is
-constant-rate: where presentation timestamps leave gaps, e.g. a stream cut with ``-c copy``
-mid-GOP or a video track starting frames after the audio, ffmpeg repeats frames and its
-numbers drift from the decoded index; this module numbers decoded frames.)
+constant-rate: where presentation timestamps leave gaps, e.g. variable-rate recordings or a
+video track starting after the audio, ffmpeg repeats or skips frames and its numbers drift
+from the decoded index; :func:`sgfb.data.ffmpeg_numbering.ffmpeg_image_frames` maps its
+numbers to decoded frames by timestamp. Frame times come from the presentation timestamps:
+:meth:`VideoReader.timestamps`.)
 
 Every reader first indexes the file with PyAV's demuxer (packets only, no decoding: a few
-milliseconds for a 30 s clip). The index is the ground truth for ``num_frames``, the
-timestamps and the keyframe positions, whatever the backend:
+milliseconds for a 30 s clip; :mod:`sgfb.data.video_index`). The index is the ground truth
+for ``num_frames``, the timestamps and the keyframe positions, whatever the backend; a
+truncated or corrupt file is refused there with :class:`VideoDecodeError` naming the file and
+the damage (``allow_truncated=True`` reads its intact prefix instead). Decoder errors are
+described in words (:mod:`sgfb.data.video_errors`), never as raw FFmpeg error numbers.
 
 - decord trusts the container's nominal frame count. For mp4 files with an edit list (e.g.
   made by ``ffmpeg -ss T -c copy``) it counts the pre-roll samples the edit list hides, so
@@ -21,12 +26,8 @@ timestamps and the keyframe positions, whatever the backend:
 - decord's seeking also returns the wrong frames (off by the number of leading B-frames)
   when keyframes other than the first have leading pictures, e.g. MPEG-4 part 2 with
   B-frames; the decord backend refuses those files too (checked from the index).
-- Packets flagged as discarded by an edit list are not frames; they are left out.
-- A truncated file (a packet the demuxer flags as corrupt, a read error, or fewer packets
-  than the sample table lists) keeps only the frames shown before the cut's decode time:
-  every later packet has ``pts >= dts >= cut``, so the frames kept form a complete prefix
-  and ``num_frames`` counts only frames that decode. Cut-off packets are never sent to the
-  decoder; a listed frame that the decoder does not produce raises
+- Of a truncated file read with ``allow_truncated=True``, cut-off packets are never sent to
+  the decoder; a listed frame that the decoder does not produce raises
   :class:`VideoDecodeError`, so a frame is never returned for an index it is not.
 
 Pixel layout everywhere: ``uint8 [N, H, W, 3]`` RGB (one frame: ``[H, W, 3]``).
@@ -35,148 +36,31 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import av
 import cv2
 import numpy as np
 
-PathLike = Union[str, "os.PathLike[str]"]
+from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
+from sgfb.data.video_index import FrameIndex, PathLike, index_video
+
+__all__ = ["BACKENDS", "FrameIndex", "VideoDecodeError", "VideoReader", "index_video",
+           "open_video"]
+
 Size = Tuple[int, int]  # (width, height)
 
-BACKENDS = ("auto", "decord", "pyav")
+BACKENDS = ("auto", "torchcodec", "pyav", "decord")
+AUTO_ORDER = ("torchcodec", "pyav")  # what backend="auto" tries, in turn
 
 
-class VideoDecodeError(RuntimeError):
-    """A video could not be opened or decoded; the message names the file."""
-
-
-@dataclass(frozen=True)
-class FrameIndex:
-    """What the demuxer says about a video stream, in display order.
-
-    pts: int64 ``[N]`` presentation timestamps (stream time base) of the displayed frames,
-        sorted; ``None`` when the packets carry no usable timestamps (then frames are
-        identified by counting from the start and seeking is disabled).
-    keyframes: int64 ``[K]`` sorted display indices of keyframes (always contains 0).
-    leading_pictures: some keyframe after the first is followed, in decode order, by frames
-        shown before it (MPEG-4 part 2 or open-GOP B-frames); decord's seeking returns the
-        wrong frames for such files.
-    """
-
-    num_frames: int
-    fps: Fraction
-    time_base: Fraction
-    width: int
-    height: int
-    pts: Optional[np.ndarray]
-    keyframes: np.ndarray
-    leading_pictures: bool
-
-
-@dataclass
-class _Packets:
-    """Video packets in decode order (edit-list discards and empty packets left out)."""
-
-    timestamps: List[Optional[int]]  # pts, or dts when a packet has no pts
-    key_flags: List[bool]
-    cutoff: Optional[int] = None  # set when the file is cut off: frames with pts >= it are lost
-
-
-def _demux(container: Any, stream: Any) -> _Packets:
-    """Read all packets of ``stream``; a corrupt (cut-off) packet, a read error, or fewer
-    packets than the header lists mark the file as truncated."""
-    packets = _Packets([], [])
-    last_dts: Optional[int] = None
-    seen = 0
-    truncated = False
-    try:
-        for packet in container.demux(stream):
-            if packet.size == 0:
-                continue
-            if packet.is_corrupt:
-                # Later packets have dts (hence pts) >= this dts; they may be lost.
-                packets.cutoff = packet.dts if packet.dts is not None else packet.pts
-                truncated = True
-                break
-            seen += 1
-            last_dts = packet.dts if packet.dts is not None else last_dts
-            if packet.is_discard:
-                continue
-            packets.timestamps.append(packet.pts if packet.pts is not None else packet.dts)
-            packets.key_flags.append(bool(packet.is_keyframe))
-    except av.error.FFmpegError:
-        truncated = True
-    if not truncated and stream.frames and seen < stream.frames:
-        truncated = True  # the sample table lists packets that are not in the file
-    if truncated and packets.cutoff is None:
-        # Lost packets have dts > last_dts. Without any dts no frame can be vouched for.
-        packets.cutoff = last_dts + 1 if last_dts is not None else np.iinfo(np.int64).min
-    return packets
-
-
-def index_video(path: PathLike) -> FrameIndex:
-    """Demux (without decoding) the first video stream of ``path`` and index its frames.
-
-    Raises :class:`VideoDecodeError` naming the file when it is missing, empty, not a
-    video, unreadable, or holds no decodable frames.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise VideoDecodeError(f"{path}: video file does not exist")
-    if os.path.getsize(path) == 0:
-        raise VideoDecodeError(f"{path}: video file is empty (0 bytes)")
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise VideoDecodeError(f"{path}: no video stream in the file")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
-            if not rate:
-                raise VideoDecodeError(f"{path}: the container states no frame rate")
-            packets = _demux(container, stream)
-            width, height = stream.codec_context.width, stream.codec_context.height
-            time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1)
-    except VideoDecodeError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise VideoDecodeError(f"{path}: cannot read video: {err}") from err
-    if width <= 0 or height <= 0:
-        raise VideoDecodeError(f"{path}: the video stream has no frame size")
-    timestamps, key_flags = packets.timestamps, packets.key_flags
-    timed = all(t is not None for t in timestamps)
-    if packets.cutoff is not None:
-        if not timed:
-            timestamps = []  # truncated and untimed: cannot tell complete frames apart
-        keep = [t is not None and t < packets.cutoff for t in timestamps]
-        timestamps = [t for t, k in zip(timestamps, keep) if k]
-        key_flags = [f for f, k in zip(key_flags, keep) if k]
-    if not timestamps:
-        raise VideoDecodeError(f"{path}: the video stream contains no decodable frames")
-    pts: Optional[np.ndarray] = None
-    keyframes = np.array([0], dtype=np.int64)
-    leading = False
-    raw = np.asarray(timestamps, dtype=np.int64) if timed else None  # decode order
-    if raw is not None and len(np.unique(raw)) == len(raw):
-        order = np.argsort(raw, kind="stable")
-        pts = raw[order]
-        flags = np.asarray(key_flags, dtype=bool)
-        keyframes = np.union1d(keyframes, np.flatnonzero(flags[order])).astype(np.int64)
-        leading = _has_leading_pictures(raw, flags)
-    return FrameIndex(len(timestamps), Fraction(rate), time_base, width, height, pts,
-                      keyframes, leading)
-
-
-def _has_leading_pictures(pts_decode_order: np.ndarray, key_flags: np.ndarray) -> bool:
-    """True when a keyframe other than the first is followed (in decode order) by a packet
-    with an earlier presentation time."""
-    later_min = np.minimum.accumulate(pts_decode_order[::-1])[::-1]  # min over [i:]
-    later_min = np.append(later_min[1:], np.iinfo(np.int64).max)  # min over [i + 1:]
-    keys = np.flatnonzero(key_flags)
-    keys = keys[pts_decode_order[keys] > pts_decode_order.min()]
-    return bool(np.any(later_min[keys] < pts_decode_order[keys]))
+def _displayed(frame: Any, rotation: int) -> np.ndarray:
+    """RGB ``[H, W, 3]`` of an ``av.VideoFrame`` as displayed: turned ``rotation`` degrees
+    counterclockwise (see :class:`FrameIndex`)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, rotation // 90))
+    return rgb
 
 
 def _resize(frame: np.ndarray, size: Optional[Size]) -> np.ndarray:
@@ -342,12 +226,13 @@ class PyAVVideoReader(VideoReader):
                 stream = self._container.streams.video[0]
                 if self._threads:
                     stream.thread_type = "AUTO"
-            else:
-                stream = self._container.streams.video[0]
+            stream = self._container.streams.video[0]
+            if keyframe > 0:  # also on the first read: never decode from the start needlessly
                 self._container.seek(int(self._index.pts[keyframe]), stream=stream,
                                      backward=True, any_frame=False)
         except av.error.FFmpegError as err:
-            raise VideoDecodeError(f"{self._path}: cannot open/seek video: {err}") from err
+            raise VideoDecodeError(f"{self._path}: cannot open/seek video: "
+                                   f"{describe_decoder_error(err)}") from err
         self._frames = _decode_complete_packets(self._container, stream)
         self._next = keyframe
         self._ordinal = 0
@@ -365,7 +250,7 @@ class PyAVVideoReader(VideoReader):
             except av.error.FFmpegError as err:
                 raise VideoDecodeError(
                     f"{self._path}: decoding failed near frame {self._next} of "
-                    f"{self.num_frames}: {err}") from err
+                    f"{self.num_frames}: {describe_decoder_error(err)}") from err
             if self._index.pts is None:
                 position = self._ordinal
                 self._ordinal += 1
@@ -399,7 +284,7 @@ class PyAVVideoReader(VideoReader):
                 raise VideoDecodeError(
                     f"{self._path}: the decoder skipped frame {target} (next frame was "
                     f"{position}); the file is damaged")
-            yield target, _resize(frame.to_ndarray(format="rgb24"), size)
+            yield target, _resize(_displayed(frame, self._index.rotation), size)
 
     def close(self) -> None:
         self._frames = None
@@ -425,7 +310,8 @@ class DecordVideoReader(VideoReader):
         try:
             self._reader = decord.VideoReader(path, ctx=decord.cpu(0))
         except Exception as err:  # decord raises its own DECORDError / RuntimeError
-            raise VideoDecodeError(f"{path}: decord cannot open the video: {err}") from err
+            raise VideoDecodeError(f"{path}: decord cannot open the video: "
+                                   f"{describe_decoder_error(err)}") from err
         if len(self._reader) != index.num_frames:
             count = len(self._reader)
             self.close()
@@ -440,7 +326,13 @@ class DecordVideoReader(VideoReader):
         except Exception as err:
             raise VideoDecodeError(
                 f"{self._path}: decord failed to decode frames "
-                f"{int(indices.min())}..{int(indices.max())}: {err}") from err
+                f"{int(indices.min())}..{int(indices.max())}: "
+                f"{describe_decoder_error(err)}") from err
+        if frames.shape[1:3] != (self.height, self.width):
+            raise VideoDecodeError(
+                f"{self._path}: decord returned {frames.shape[2]}x{frames.shape[1]} frames, "
+                f"the displayed size is {self.width}x{self.height} (rotation "
+                f"{self._index.rotation}); use backend='pyav'")
         if size is None:
             return frames
         return np.stack([_resize(frame, size) for frame in frames])
@@ -461,25 +353,38 @@ class DecordVideoReader(VideoReader):
         self._reader = None
 
 
-def open_video(path: PathLike, backend: str = "auto") -> VideoReader:
+def _make_reader(backend: str, path: str, index: FrameIndex) -> VideoReader:
+    if backend == "pyav":
+        return PyAVVideoReader(path, index)
+    if backend == "decord":
+        return DecordVideoReader(path, index)
+    from sgfb.data.video_torchcodec import TorchCodecVideoReader
+    return TorchCodecVideoReader(path, index)
+
+
+def open_video(path: PathLike, backend: str = "auto",
+               allow_truncated: bool = False) -> VideoReader:
     """Open ``path`` for decoding.
 
-    backend: ``"decord"``, ``"pyav"`` or ``"auto"`` (decord, falling back to PyAV when decord
-    is not importable, cannot open the file, or miscounts its frames).
-    Raises :class:`VideoDecodeError` naming the file when it cannot be decoded.
+    backend: ``"torchcodec"``, ``"pyav"``, ``"decord"`` or ``"auto"``: the backends of
+    :data:`AUTO_ORDER` in turn (the fastest exact one first, see ``docs/benchmarks.md``),
+    falling back when one is not installed or refuses the file (e.g. it would count its
+    frames differently). decord is used only when named: it is unmaintained since 2021.
+    Raises :class:`VideoDecodeError` naming the file when it cannot be decoded, or is
+    truncated or corrupt; ``allow_truncated=True`` reads the intact prefix of such a file.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown video backend {backend!r}; choose one of {BACKENDS}")
     path = os.fspath(path)
-    index = index_video(path)
-    if backend == "pyav":
-        return PyAVVideoReader(path, index)
-    try:
-        return DecordVideoReader(path, index)
-    except ImportError as err:
-        if backend == "decord":
-            raise ImportError(f"backend='decord' requested but decord is unavailable: {err}")
-    except VideoDecodeError:
-        if backend == "decord":
-            raise
-    return PyAVVideoReader(path, index)
+    index = index_video(path, allow_truncated=allow_truncated)
+    if backend != "auto":
+        try:
+            return _make_reader(backend, path, index)
+        except ImportError as err:
+            raise ImportError(f"backend={backend!r} requested but it is unavailable: {err}")
+    for candidate in AUTO_ORDER[:-1]:
+        try:
+            return _make_reader(candidate, path, index)
+        except (ImportError, OSError, VideoDecodeError):
+            continue
+    return _make_reader(AUTO_ORDER[-1], path, index)

@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 
 import yaml
 
-from sgfb.atomic_io import atomic_write
+from sgfb.atomic_io import atomic_write, remove_stale_temporaries
 from sgfb.engine.config import apply_mapping, apply_overrides, load_yaml
 
 
@@ -26,6 +26,7 @@ def save_resolved(config: Any, out_dir: str, main_process: bool = True, echo: bo
     path = os.path.join(out_dir, "config.yaml")
     if main_process:
         os.makedirs(out_dir, exist_ok=True)
+        remove_stale_temporaries(out_dir)
         with atomic_write(path, "w") as f:
             f.write(text)
         if echo:

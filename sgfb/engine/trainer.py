@@ -32,6 +32,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from sgfb.atomic_io import remove_stale_temporaries
 from sgfb.engine.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.engine.distributed import DistInfo, barrier, mean_across_processes
 from sgfb.engine.sampler import ResumableBatchSampler
@@ -242,6 +243,9 @@ class Trainer:
 
     def train(self, resume: bool = False) -> TrainSummary:
         os.makedirs(self.out_dir, exist_ok=True)
+        if self.info.is_main:  # what a kill during a save left behind is never loaded
+            for stale in remove_stale_temporaries(self.out_dir):
+                self.log(f"removed {stale} (left by an interrupted save)")
         if resume and self.resume():
             self.log(f"resumed from {self.last_path} at iteration {self.iteration}")
         self._truncate_metrics()  # a fresh run in an old folder starts a fresh log

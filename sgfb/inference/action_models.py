@@ -56,12 +56,14 @@ class SGFBActionModel:
                 crops: int) -> np.ndarray:
         """Sigmoid scores ``[N, C]`` of clips ``[N, T]`` (max over ``crops`` spatial crops)."""
         out = []
+        seconds = reader.timestamps()  # presentation times: right on variable-rate video too
         for start in range(0, len(clips), self.batch_size):
             chunk = clips[start:start + self.batch_size]
             x = torch.stack([test_transform(reader.get_frames(ix), self.crop, crops, self.mean,
                                             self.std) for ix in chunk])   # [B, crops, 3, T, H, W]
             b = x.shape[0]
-            windows = [query_window(bank.times, bank.features, (ix[0] + ix[-1]) / 2 / fps,
+            windows = [query_window(bank.times, bank.features,
+                                    (seconds[ix[0]] + seconds[ix[-1]]) / 2,
                                     self.window, self.slots) for ix in chunk]
             feats = torch.from_numpy(np.stack([w[0] for w in windows])).repeat_interleave(crops, 0)
             mask = torch.from_numpy(np.stack([w[1] for w in windows])).repeat_interleave(crops, 0)
@@ -78,7 +80,9 @@ class SGFBActionModel:
                  times: np.ndarray) -> np.ndarray:
         span = clip_span(self.num_frames, self.stride)
         last_start = max(reader.num_frames - span, 0)   # as the test views: no padded clips
-        starts = np.clip(np.round(times * fps - (span - 1) / 2).astype(np.int64), 0, last_start)
+        # the (fractional) frame shown at each time, from presentation timestamps
+        centres = np.interp(times, reader.timestamps(), np.arange(reader.num_frames))
+        starts = np.clip(np.round(centres - (span - 1) / 2).astype(np.int64), 0, last_start)
         clips = np.stack([clip_indices(int(s), reader.num_frames, self.num_frames, self.stride)
                           for s in starts]) if len(starts) else np.zeros((0, self.num_frames), np.int64)
         return self._scores(reader, clips, bank, fps, 1)

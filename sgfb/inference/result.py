@@ -6,7 +6,8 @@ A :class:`VideoResult` is what the video -> predictions pipeline hands to the wr
 :class:`~sgfb.structures.SceneGraph` and the vocabularies, not on any model code.
 
 Conventions (DESIGN.md "Contracts"): ``frame_index`` is the 0-based display index at the
-native rate and ``time_s = frame_index / fps``; boxes are xyxy pixels of the image the graph
+native rate and ``time_s`` its presentation time (``frame_index / fps`` on constant-rate
+video, the container's timestamps on variable-rate video); boxes are xyxy pixels of the image the graph
 was predicted on (``SceneGraph.image_size``, ``(width, height)``).
 
 JSON layout (schema: :data:`sgfb.inference.schema.RESULT_SCHEMA`). Each sampled frame's graph
@@ -58,7 +59,8 @@ def _f32(value: Any) -> float:
 class FramePrediction:
     """The scene graph predicted on one sampled frame.
 
-    ``frame_index``: 0-based display index; ``time_s``: ``frame_index / fps`` seconds.
+    ``frame_index``: 0-based display index; ``time_s``: its presentation time in seconds
+    (frame 0 at 0; ``frame_index / fps`` on constant-rate video).
     """
 
     frame_index: int

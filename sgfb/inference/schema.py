@@ -1,10 +1,9 @@
-"""JSON Schema of one video's inference result file, and a small validator for it.
+"""JSON Schema of one video's inference result file, and its validation.
 
 :data:`RESULT_SCHEMA` (JSON Schema draft 2020-12) describes what
 :meth:`sgfb.inference.result.VideoResult.to_json_dict` writes. :func:`validate_result`
-checks a parsed JSON object against it with a self-contained validator that implements
-only the keywords the schema uses (listed in :data:`SUPPORTED_KEYWORDS`); the schema is
-checked to use nothing else, so the validator never silently ignores a rule.
+checks a parsed JSON object against it with ``jsonschema``, so any other program can check
+our files with the same schema.
 
 Beyond JSON Schema, numbers must be finite: JSON has no NaN/Infinity, and Python's
 ``json`` module would otherwise write them as the non-standard tokens ``NaN``/``Infinity``.
@@ -18,13 +17,6 @@ from typing import Any, Dict, List, Mapping
 
 RESULT_FORMAT = "sgfb.video_result"
 RESULT_VERSION = 1
-
-#: JSON Schema keywords understood by :func:`validate_instance`.
-SUPPORTED_KEYWORDS = frozenset({
-    "$schema", "$id", "$defs", "$ref", "title", "description",
-    "type", "required", "properties", "additionalProperties", "items",
-    "enum", "minimum", "maximum", "minItems", "maxItems",
-})
 
 _NUMBER: Dict[str, Any] = {"type": "number"}
 _UNIT: Dict[str, Any] = {"type": "number", "minimum": 0}
@@ -57,7 +49,8 @@ RESULT_SCHEMA: Dict[str, Any] = {
     "description": (
         "One video's predictions: per sampled frame a person-object scene graph, the "
         "ranked actions of the whole video and the top actions' scores over time. Frame "
-        "indices are 0-based display indices at the native rate; time_s = index / fps."),
+        "indices are 0-based display indices; time_s is the frame's presentation time "
+        "(frame 0 at 0; index / fps on constant-rate video)."),
     "$defs": {
         "node": _obj({
             "id": _INDEX,
@@ -134,104 +127,31 @@ RESULT_SCHEMA: Dict[str, Any] = {
 
 
 # ----------------------------------------------------------------------------- validator
-def _type_ok(value: Any, name: str) -> bool:
-    if name == "null":
-        return value is None
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if name == "string":
-        return isinstance(value, str)
-    if name == "array":
-        return isinstance(value, (list, tuple))
-    if name == "object":
-        return isinstance(value, Mapping)
-    raise ValueError(f"unsupported JSON Schema type {name!r}")
+def _where(path) -> str:
+    """``["a", 3, "b"]`` -> ``"$.a[3].b"``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
-def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref ('#/...') is supported, got {ref!r}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def check_schema_keywords(schema: Mapping[str, Any]) -> List[str]:
-    """Keywords used anywhere in ``schema`` that :func:`validate_instance` does not know."""
-    unknown: List[str] = []
-
-    def walk(node: Any, where: str) -> None:
-        if not isinstance(node, Mapping):
-            return
-        for key, value in node.items():
-            if key not in SUPPORTED_KEYWORDS:
-                unknown.append(f"{where}/{key}")
-            if key in ("properties", "$defs"):
-                for name, sub in value.items():
-                    walk(sub, f"{where}/{key}/{name}")
-            elif key in ("items", "additionalProperties"):
-                walk(value, f"{where}/{key}")
-
-    walk(schema, "#")
-    return unknown
-
-
-def validate_instance(instance: Any, schema: Mapping[str, Any],
-                      root: Mapping[str, Any] = None, path: str = "$") -> List[str]:
-    """Errors (``"$.a[3].b: message"``) of ``instance`` against ``schema``; empty when valid.
-
-    Implements ``type`` (string or list), ``required``, ``properties``,
-    ``additionalProperties`` (bool or schema), ``items`` (one schema), ``enum``,
-    ``minimum``, ``maximum``, ``minItems``, ``maxItems`` and local ``$ref``; numbers must be
-    finite. Annotation keywords (title, description, ...) are ignored.
-    """
-    root = schema if root is None else root
-    errors: List[str] = []
-    if "$ref" in schema:
-        errors += validate_instance(instance, _resolve(schema["$ref"], root), root, path)
+def _non_finite(instance: Any, path: str = "$") -> List[str]:
     if isinstance(instance, float) and not math.isfinite(instance):
-        return errors + [f"{path}: {instance} is not a finite number (JSON has no NaN/Infinity)"]
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_type_ok(instance, t) for t in types):
-            got = "null" if instance is None else type(instance).__name__
-            return errors + [f"{path}: expected {' or '.join(types)}, got {got}"]
-    if "enum" in schema and not any(
-            instance == option and type(instance) is type(option) for option in schema["enum"]):
-        errors.append(f"{path}: {instance!r} is not one of {schema['enum']!r}")
-    is_number = isinstance(instance, (int, float)) and not isinstance(instance, bool)
-    if is_number and "minimum" in schema and instance < schema["minimum"]:
-        errors.append(f"{path}: {instance} is below the minimum {schema['minimum']}")
-    if is_number and "maximum" in schema and instance > schema["maximum"]:
-        errors.append(f"{path}: {instance} is above the maximum {schema['maximum']}")
+        return [f"{path}: {instance} is not a finite number (JSON has no NaN/Infinity)"]
     if isinstance(instance, Mapping):
-        properties = schema.get("properties", {})
-        for key in schema.get("required", []):
-            if key not in instance:
-                errors.append(f"{path}: missing required key {key!r}")
-        extra = schema.get("additionalProperties", True)
-        for key, value in instance.items():
-            where = f"{path}.{key}"
-            if key in properties:
-                errors += validate_instance(value, properties[key], root, where)
-            elif extra is False:
-                errors.append(f"{path}: unexpected key {key!r}")
-            elif isinstance(extra, Mapping):
-                errors += validate_instance(value, extra, root, where)
+        return [e for k, v in instance.items() for e in _non_finite(v, f"{path}.{k}")]
     if isinstance(instance, (list, tuple)):
-        if "minItems" in schema and len(instance) < schema["minItems"]:
-            errors.append(f"{path}: {len(instance)} items, expected at least {schema['minItems']}")
-        if "maxItems" in schema and len(instance) > schema["maxItems"]:
-            errors.append(f"{path}: {len(instance)} items, expected at most {schema['maxItems']}")
-        if "items" in schema:
-            for i, item in enumerate(instance):
-                errors += validate_instance(item, schema["items"], root, f"{path}[{i}]")
-    return errors
+        return [e for i, v in enumerate(instance) for e in _non_finite(v, f"{path}[{i}]")]
+    return []
+
+
+def validate_instance(instance: Any, schema: Mapping[str, Any]) -> List[str]:
+    """Errors (``"$.a[3].b: message"``) of ``instance`` against the JSON Schema ``schema``
+    (draft 2020-12, validated with ``jsonschema``), in document order; empty when valid.
+    Numbers must also be finite, which JSON Schema cannot say."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance),
+                    key=lambda e: [str(p) for p in e.absolute_path])
+    return _non_finite(instance) + [f"{_where(e.absolute_path)}: {e.message}" for e in errors]
 
 
 def _consistency(obj: Mapping[str, Any]) -> List[str]:

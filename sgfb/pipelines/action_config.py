@@ -79,3 +79,11 @@ class ActionConfig:
         for name in ("videos", "train_csv", "test_csv"):
             if not getattr(self.data, name):
                 raise ValueError(f"data.{name} is not set")
+
+    def input_paths(self) -> dict:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        d = self.data
+        return {"data.videos": d.videos, "data.train_csv": d.train_csv,
+                "data.test_csv": d.test_csv, "data.classes": d.classes, "data.fps": d.fps,
+                "data.annotations": d.annotations, "data.bank_dir": d.bank_dir,
+                "model.init": self.model.init}

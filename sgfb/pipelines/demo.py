@@ -172,7 +172,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
              log: Callable[[str], None] = print) -> DemoResult:
     from sgfb.pipelines.action_training import run_action_training
     from sgfb.pipelines.extract_banks import extract_banks
-    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline
+    from sgfb.pipelines.inference import InferenceConfig, VideoPipeline, run_summary_json
     from sgfb.pipelines.sg_training import run_sg_training
 
     c = config or DemoConfig()
@@ -231,9 +231,10 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     infer_dir = os.path.join(out_dir, "inference")
     pipeline = VideoPipeline(checkpoint, os.path.join(sgfb_dir, "model.pt"), "cpu",
                              InferenceConfig(views=4, crops=1, progress=False))
-    pipeline.run(videos, infer_dir, log=log)
+    run = pipeline.run(videos, infer_dir, log=log)
     laps.lap("inference")
-    result.inference_paths = [os.path.join(infer_dir, f"{v}.json") for v in test_ids]
+    result.inference_paths = [os.path.join(infer_dir, r["json"])
+                              for r in run_summary_json(infer_dir, run)["videos"] if r["ok"]]
     result.outputs = {"report": os.path.join(infer_dir, "report.html"),
                       "predictions": infer_dir,
                       "scene_graph_model": checkpoint,

@@ -6,15 +6,15 @@ videos, and a failing video is reported at the end while the others go on.
 """
 from __future__ import annotations
 
-import concurrent.futures as futures
-import glob
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
+from sgfb.atomic_io import remove_stale_temporaries
 from sgfb.data.action_genome import ActionGenome
+from sgfb.engine.workers import process_pool
 from sgfb.feature_bank.bank import bank_from_graphs, bank_path, save_bank
 from sgfb.structures.graph_file import load_graphs
 
@@ -56,8 +56,7 @@ def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = No
     else from ``graphs_dir/VIDEO.npz`` (the files ``save_graphs`` writes), for the
     annotated frames."""
     os.makedirs(out_dir, exist_ok=True)
-    for stale in glob.glob(os.path.join(out_dir, ".tmp-*")):
-        os.unlink(stale)
+    remove_stale_temporaries(out_dir)
     summary = ExtractionSummary()
     jobs = []
     for video_id, keys in ag.videos.items():
@@ -80,7 +79,7 @@ def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = No
     if workers <= 1:
         results = (_job(j) for j in jobs)
     else:
-        pool = futures.ProcessPoolExecutor(max_workers=workers)
+        pool = process_pool(workers)
         results = pool.map(_job, jobs, chunksize=16)
     try:
         for video_id, error in results:

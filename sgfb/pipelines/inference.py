@@ -14,7 +14,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sgfb.atomic_io import remove_stale_temporaries, write_json
+from sgfb.data.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
+from sgfb.engine.output_paths import check_output_location, find_videos, input_names
 from sgfb.inference.action_models import load_action_model
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
@@ -23,9 +26,6 @@ from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.pipelines.sg_model import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.structures.scene_graph import SceneGraph
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
-
 
 @dataclass
 class InferenceConfig:
@@ -39,19 +39,6 @@ class InferenceConfig:
     classes: str = ""              # Charades_v1_classes.txt-style names (default: the checkpoint's)
     write_video: bool = True
     progress: bool = True
-
-
-def find_videos(inputs: Sequence[str]) -> List[str]:
-    """Files as given, folders expanded to their video files (sorted). A missing path is kept,
-    so it is reported as a failure rather than silently dropped."""
-    out: List[str] = []
-    for item in inputs:
-        if os.path.isdir(item):
-            out += sorted(os.path.join(item, f) for f in os.listdir(item)
-                          if f.lower().endswith(VIDEO_EXTENSIONS))
-        else:
-            out.append(item)
-    return out
 
 
 def sampled_indices(num_frames: int, fps: float, sample_fps: float) -> np.ndarray:
@@ -110,7 +97,7 @@ class VideoPipeline:
                 break
             index, rgb = item
             batch.append(torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255).to(self.device))
-            keys.append(f"{video_id}.mp4/{index + 1:06d}.png")
+            keys.append(format_frame_key(os.path.basename(video_id), int(index) + 1))
             if len(batch) == self.config.batch_size:
                 flush()
             bar.update()
@@ -118,13 +105,17 @@ class VideoPipeline:
         bar.close()
         return graphs
 
-    def run_video(self, path: str) -> VideoResult:
-        result = self._run_video(path)
-        result.provenance = self.info.for_video(path, self._backend)
+    def run_video(self, path: str, name: Optional[str] = None) -> VideoResult:
+        """Scene graphs and actions of one video. ``name`` (default: the file name) is the
+        result's ``video_id``; the result's ``path`` is the absolute input path. The result
+        carries the run's provenance (checkpoints, classes, software, decoding backend)."""
+        result = self._run_video(path, name)
+        result.provenance = self.info.for_video(result.path, self._backend)
         return result
 
-    def _run_video(self, path: str) -> VideoResult:
-        video_id = os.path.splitext(os.path.basename(path))[0]
+    def _run_video(self, path: str, name: Optional[str]) -> VideoResult:
+        video_id = name or os.path.basename(path)
+        path = os.path.abspath(path)
         self._backend = ""
         cfg = self.config
         try:
@@ -139,7 +130,7 @@ class VideoPipeline:
                     raise VideoDecodeError(f"{path}: the video has no decodable frame")
                 indices = sampled_indices(n, fps, cfg.sample_fps)
                 graphs = self._graphs(reader, video_id, indices)
-                times = indices / fps
+                times = reader.timestamps()[indices]  # presentation times (VFR-exact)
                 with self.timer.stage("bank"):
                     bank = self.action.bank(video_id, times, graphs)
                 with self.timer.stage("action"):
@@ -154,24 +145,33 @@ class VideoPipeline:
             return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")
         return VideoResult(
             video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
-            sampled_frames=[FramePrediction(int(i), float(i / fps), g)
-                            for i, g in zip(indices, graphs)],
+            sampled_frames=[FramePrediction(int(i), float(t), g)
+                            for i, t, g in zip(indices, times, graphs)],
             actions=actions, timeline=ActionTimeline(tl_times, top, tl),
             class_names=list(self.action.class_names))
 
     # ------------------------------------------------------------------ a run
     def run(self, inputs: Sequence[str], out_dir: str,
             log: Callable[[str], None] = print) -> RunSummary:
+        """Process every video of ``inputs`` (files, or folders searched recursively) into
+        ``out_dir``: ``NAME.json`` and ``NAME.annotated.mp4`` per video, where NAME is the
+        video's path relative to the inputs' common folder (:func:`output_paths`),
+        ``summary.json`` and ``report.html`` for the run. A video that fails has its outputs
+        of an earlier run removed, so nothing stale is presented as current."""
         from sgfb.visualization.annotated_video import write_annotated_video
         from sgfb.visualization.report import write_report
 
-        os.makedirs(out_dir, exist_ok=True)
-        summary = RunSummary()
         videos = find_videos(inputs)
+        check_output_location(out_dir, list(inputs) + videos)
+        names = input_names(videos)
+        os.makedirs(out_dir, exist_ok=True)
+        remove_stale_temporaries(out_dir, recursive=True)
+        summary = RunSummary()
         warned: set = set()
         for number, path in enumerate(videos, 1):
             log(f"[{number}/{len(videos)}] {path}")
-            result = self.run_video(path)
+            json_path, video_path = output_paths(out_dir, names[path])
+            result = self.run_video(path, names[path])
             for warning in result.provenance.get("warnings", []):
                 if warning not in warned:   # once per run on the console
                     warned.add(warning)
@@ -180,16 +180,42 @@ class VideoPipeline:
                 summary.video_seconds += result.duration_s
                 if self.config.write_video:
                     try:
-                        write_annotated_video(path, result, os.path.join(
-                            out_dir, f"{result.video_id}.mp4"), threshold=self.config.draw_threshold)
+                        write_annotated_video(path, result, video_path,
+                                              threshold=self.config.draw_threshold)
                     except Exception as exc:  # the predictions stand; the failure is recorded
                         result.errors.append(f"annotated video: {type(exc).__name__}: {exc}")
-                write_result_json(os.path.join(out_dir, f"{result.video_id}.json"), result)
+                write_result_json(json_path, result)
                 best = ", ".join(f"{a.name} {a.score:.2f}" for a in result.actions[:3])
                 log(f"    {len(result.sampled_frames)} graphs; top actions: {best}")
             else:
+                for stale in (json_path, video_path):
+                    if os.path.isfile(stale):
+                        os.unlink(stale)
                 log(f"    FAILED: {result.errors[0]}")
             summary.results.append(result)
         write_report(out_dir, summary.results, threshold=self.config.draw_threshold)
+        write_json(os.path.join(out_dir, "summary.json"), run_summary_json(out_dir, summary))
         summary.seconds = self.timer.as_dict()
         return summary
+
+
+def output_paths(out_dir: str, name: str) -> tuple:
+    """``(NAME.json, NAME.annotated.mp4)`` under ``out_dir`` for the input named ``name``."""
+    base = os.path.join(out_dir, *name.split("/"))
+    return base + ".json", base + ".annotated.mp4"
+
+
+def run_summary_json(out_dir: str, summary: RunSummary) -> dict:
+    """What ``summary.json`` records: every input, its outputs or why it failed."""
+    videos = []
+    for result in summary.results:
+        json_path, video_path = output_paths(out_dir, result.video_id)
+        entry = {"input": result.path, "name": result.video_id, "ok": result.ok,
+                 "errors": list(result.errors)}
+        if result.ok:
+            entry["json"] = os.path.relpath(json_path, out_dir)
+            if os.path.isfile(video_path):
+                entry["annotated_video"] = os.path.relpath(video_path, out_dir)
+        videos.append(entry)
+    return {"videos": videos, "processed": len(summary.results) - len(summary.failed),
+            "failed": len(summary.failed)}

@@ -50,3 +50,7 @@ class SGConfig:
             if not getattr(self.data, name):
                 raise ValueError(f"data.{name} is not set")
         self.detector.validate()
+
+    def input_paths(self) -> dict:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        return {"data.annotations": self.data.annotations, "data.frames": self.data.frames}

@@ -1,7 +1,8 @@
 """Evaluate a stage-1 checkpoint (``tools/test_sg.py``): predict the graphs of AG frames in a
 mode (PredCls, SGCls, SGDet), score recall@K under each constraint (Action Genome paper §5.3)
-and optionally save every frame's predicted SceneGraph, one file per video, for the feature
-bank stage (``tools/extract_banks.py --graphs``) and ``tools/eval_sg.py``."""
+and optionally save every frame's predicted SceneGraph, one file per video or one file for
+the whole set (a ``.npz`` path), for the feature bank stage (``tools/extract_banks.py
+--graphs``) and ``tools/eval_sg.py``."""
 from __future__ import annotations
 
 import os
@@ -11,11 +12,14 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.evaluation.sg_recall import DEFAULT_KS, evaluate_recall
+from sgfb.evaluation.sg_protocols import DEFAULT_PROTOCOL, get_protocol
+from sgfb.evaluation.sg_recall import DEFAULT_KS, evaluate_tables
+from sgfb.pipelines.evaluate_graphs import protocol_frames, truth_table
 from sgfb.pipelines.sg_model import load_scene_graph_model
 from sgfb.pipelines.sg_training import predict_frames, split_keys
 from sgfb.relations.frames import SceneGraphFrames
-from sgfb.structures.graph_file import save_graphs
+from sgfb.structures.graph_file import save_graph_table, save_graphs
+from sgfb.structures.graph_table import GraphTable
 from sgfb.structures.scene_graph import SceneGraph
 
 
@@ -33,13 +37,27 @@ def save_graph_dir(graphs: Dict[str, SceneGraph], directory: str) -> List[str]:
     return paths
 
 
+def save_graph_set(graphs: Dict[str, SceneGraph], path: str) -> List[str]:
+    """``path`` ending in ``.npz``: one file for every frame; otherwise a folder of
+    per-video files (:func:`save_graph_dir`)."""
+    if path.endswith(".npz"):
+        save_graph_table(path, GraphTable.from_graphs(dict(sorted(graphs.items()))))
+        return [path]
+    return save_graph_dir(graphs, path)
+
+
 def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
                       constraints: Sequence[str], head: str = "reldn", split: str = "test",
                       preset: str = "filtered", max_frames: int = 0, batch_size: int = 4,
                       device: str = "cpu", ks: Sequence[int] = DEFAULT_KS,
                       save_dir: Optional[str] = None, progress: bool = True,
-                      log: Callable[[str], None] = print) -> Dict:
-    """Metrics of ``checkpoint`` on the ``split`` frames (``all``: train and test)."""
+                      log: Callable[[str], None] = print,
+                      protocol: str = DEFAULT_PROTOCOL) -> Dict:
+    """Metrics of ``checkpoint`` on the ``split`` frames (``all``: train and test), scored
+    on those of them that ``protocol`` scores (sttran drops small boxes in SGCls/SGDet)."""
+    proto = get_protocol(protocol)
+    for constraint in constraints:
+        proto.check_constraint(constraint)
     dev = torch.device(device)
     predictor = load_scene_graph_model(checkpoint, head=head, device=dev)
     ag = ActionGenome.load(annotations, preset=preset)
@@ -48,12 +66,16 @@ def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
     log(f"{mode} with the {head} head on {len(keys)} frames of {split!r}")
     predictions = predict_frames(predictor, dataset, mode, batch_size, dev, progress)
     if save_dir:
-        paths = save_graph_dir(predictions, save_dir)
-        log(f"saved the graphs of {len(paths)} videos in {save_dir}")
-    truth = {k: ag.scene_graph(k) for k in keys}
+        paths = save_graph_set(predictions, save_dir)
+        log(f"saved the graphs of {len(predictions)} frames in {len(paths)} file(s): {save_dir}")
+    wanted = set(keys)
+    truth = truth_table(f for f in protocol_frames(annotations, mode, proto, "all", preset)
+                        if f.key in wanted)
+    pred = GraphTable.from_graphs(predictions)
+    has_boxes = bool(truth.has_boxes.any())
     out: Dict = {"checkpoint": checkpoint, "mode": mode, "head": head, "split": split,
-                 "frames": len(keys), "constraints": {}}
+                 "protocol": proto.name, "frames": len(keys), "constraints": {}}
     for constraint in constraints:
-        result = evaluate_recall(truth, predictions, constraint, ks)
+        result = evaluate_tables(truth, pred, constraint, ks, proto, use_boxes=has_boxes)
         out["constraints"][constraint] = result.as_dict()
     return out

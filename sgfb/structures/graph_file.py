@@ -9,18 +9,25 @@ any number of frames in a handful of arrays and loads with ``allow_pickle=False`
 - ``pair_offsets`` ``[F + 1]``; ``pair_objects`` ``[sum P]`` (frame-local node index);
   ``relations`` ``[sum P, 26]``.
 
+A file may hold one video (``VIDEO.npz``, one per video in a folder) or a whole test set
+(one file, ``tools/test_sg.py --save-graphs graphs.npz``): the layout is the same.
+:func:`load_graph_table` / :func:`load_graph_source` read either a file or a folder of files.
+
 Files are written atomically (temporary file, then rename), so a crash never leaves a
 half-written file under the final name.
 """
 from __future__ import annotations
 
+import glob
+import os
 import zipfile
 from typing import Dict, Iterable, Mapping
 
 import numpy as np
 
 from sgfb.atomic_io import atomic_write
-from sgfb.structures.scene_graph import NUM_RELATIONSHIPS, SceneGraph
+from sgfb.structures.graph_table import GraphTable
+from sgfb.structures.scene_graph import SceneGraph
 
 FORMAT_VERSION = 1
 
@@ -35,35 +42,18 @@ def save_graphs(path: str, graphs: Iterable[SceneGraph] | Mapping[str, SceneGrap
         keys.append(g.frame_key)
     if len(set(keys)) != len(keys):
         raise ValueError(f"{path}: duplicate frame keys")
+    save_graph_table(path, GraphTable.from_graphs(items))
 
-    def offsets(counts: list) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
 
-    def cat(arrays: list, shape_tail: tuple, dtype) -> np.ndarray:
-        return np.concatenate(arrays) if arrays else np.zeros((0,) + shape_tail, dtype)
-
-    boxes = [g.boxes if g.boxes is not None else np.full((g.num_nodes, 4), np.nan, np.float32)
-             for g in items]
-    arrays = dict(
-        format_version=np.array(FORMAT_VERSION),
-        frame_keys=np.array(keys, dtype=np.str_),
-        person=np.array([-1 if g.person is None else g.person for g in items], np.int64),
-        image_size=np.array([g.image_size or (-1, -1) for g in items], np.int64).reshape(-1, 2),
-        has_boxes=np.array([g.has_boxes for g in items], bool),
-        node_offsets=offsets([g.num_nodes for g in items]),
-        labels=cat([g.labels for g in items], (), np.int64),
-        scores=cat([g.scores for g in items], (), np.float32),
-        boxes=cat(boxes, (4,), np.float32),
-        pair_offsets=offsets([g.num_pairs for g in items]),
-        pair_objects=cat([g.pair_objects for g in items], (), np.int64),
-        relations=cat([g.relations for g in items], (NUM_RELATIONSHIPS,), np.float32),
-    )
+def save_graph_table(path: str, table: GraphTable) -> None:
+    """Write a :class:`GraphTable` (frame keys must be unique and non-empty)."""
+    arrays = dict(format_version=np.array(FORMAT_VERSION), **table.to_arrays())
     with atomic_write(path) as f:
         np.savez_compressed(f, **arrays)
 
 
-def load_graphs(path: str) -> Dict[str, SceneGraph]:
-    """Read a file written by :func:`save_graphs`: frame key -> SceneGraph, in saved order."""
+def read_graph_file(path: str) -> GraphTable:
+    """One file written by :func:`save_graphs` as a :class:`GraphTable`."""
     try:
         with np.load(path, allow_pickle=False) as z:
             a = {k: z[k] for k in z.files}
@@ -72,17 +62,39 @@ def load_graphs(path: str) -> Dict[str, SceneGraph]:
     version = int(a.get("format_version", -1))
     if version != FORMAT_VERSION:
         raise ValueError(f"{path}: scene-graph file version {version}, expected {FORMAT_VERSION}")
-    out: Dict[str, SceneGraph] = {}
-    no, po = a["node_offsets"], a["pair_offsets"]
-    for i, key in enumerate(a["frame_keys"].tolist()):
-        n0, n1, p0, p1 = no[i], no[i + 1], po[i], po[i + 1]
-        size = tuple(int(v) for v in a["image_size"][i])
-        person = int(a["person"][i])
-        out[key] = SceneGraph(
-            labels=a["labels"][n0:n1], scores=a["scores"][n0:n1],
-            person=None if person < 0 else person,
-            pair_objects=a["pair_objects"][p0:p1], relations=a["relations"][p0:p1],
-            boxes=a["boxes"][n0:n1] if a["has_boxes"][i] else None,
-            image_size=None if size[0] < 0 else size, frame_key=key,
-        )
-    return out
+    try:
+        table = GraphTable.from_arrays(a)
+    except KeyError as exc:
+        raise ValueError(f"{path}: scene-graph file lacks the array {exc}") from None
+    table.validate(path)
+    return table
+
+
+def load_graph_table(path: str) -> GraphTable:
+    """A graph file, or every ``*.npz`` graph file of a folder (one per video), as one
+    :class:`GraphTable`; a frame key found twice is an error naming both files."""
+    if not os.path.isdir(path):
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such scene-graph file or folder")
+        return read_graph_file(path)
+    paths = sorted(glob.glob(os.path.join(path, "*.npz")))
+    if not paths:
+        raise FileNotFoundError(f"{path}: no scene-graph files (*.npz) here")
+    tables = [read_graph_file(p) for p in paths]
+    table = GraphTable.concat(tables)
+    keys, counts = np.unique(table.keys, return_counts=True)
+    if (counts > 1).any():
+        dup = str(keys[counts > 1][0])
+        owners = [p for p, t in zip(paths, tables) if dup in set(t.keys.tolist())]
+        raise ValueError(f"{path}: frame {dup!r} appears in more than one file: {owners}")
+    return table
+
+
+def load_graph_source(path: str) -> Dict[str, SceneGraph]:
+    """Frame key -> SceneGraph of a graph file or a folder of per-video graph files."""
+    return load_graph_table(path).graphs()
+
+
+def load_graphs(path: str) -> Dict[str, SceneGraph]:
+    """Read a file written by :func:`save_graphs`: frame key -> SceneGraph, in saved order."""
+    return read_graph_file(path).graphs()

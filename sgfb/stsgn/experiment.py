@@ -43,6 +43,11 @@ class DataConfig:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
 
+    def input_paths(self) -> Dict[str, object]:
+        """The files and folders this config reads, by key (checked before a run writes)."""
+        return {"data.annotations": self.annotations, "data.charades": self.charades,
+                "data.classes": self.classes, "data.fps": self.fps, "data.graphs": self.graphs}
+
 
 @dataclass
 class ExperimentConfig:

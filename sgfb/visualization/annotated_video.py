@@ -16,13 +16,13 @@ needs even sizes).
 from __future__ import annotations
 
 import os
-import tempfile
 from fractions import Fraction
 from typing import Dict, Optional
 
 import av
 import numpy as np
 
+from sgfb.atomic_io import atomic_path
 from sgfb.data.video import open_video
 from sgfb.inference.result import VideoResult
 from sgfb.structures.scene_graph import SceneGraph
@@ -71,11 +71,7 @@ def write_annotated_video(video_path: str, result: VideoResult, out_path: str,
     video_path, out_path = os.fspath(video_path), os.fspath(out_path)
     codec = codec or default_codec()
     graphs = {int(f.frame_index): f.graph for f in result.sampled_frames}
-    directory = os.path.dirname(os.path.abspath(out_path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".mp4")
-    os.close(fd)
-    try:
+    with atomic_path(out_path) as tmp:
         with open_video(video_path, backend) as video:
             width, height, count = video.width, video.height, video.num_frames
             rate = Fraction(video.index.fps).limit_denominator(1_000_000)
@@ -106,9 +102,4 @@ def write_annotated_video(video_path: str, result: VideoResult, out_path: str,
                     frame.pts, frame.time_base = index, time_base
                     container.mux(stream.encode(frame))
                 container.mux(stream.encode())
-        os.replace(tmp, out_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return out_path

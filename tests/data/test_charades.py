@@ -63,6 +63,53 @@ def test_errors_name_file_and_video(tmp_path):
             "DDDDD,S,K,1,1,Yes,s,o,d,,3.0", "DDDDD,S,K,1,1,Yes,s,o,d,,3.0"])))
 
 
+@pytest.mark.parametrize("actions,length,field,value", [
+    ("c001 nan 2.0", "3.0", "actions", "'nan'"),
+    ("c001 1.0 inf", "3.0", "actions", "'inf'"),
+    ("c001 -1.0 2.0", "3.0", "actions", "'-1.0'"),
+    ("c001 1.0 2.0", "nan", "length", "'nan'"),
+    ("c001 1.0 2.0", "-4", "length", "'-4'"),
+    ("c001 1.0 2.0", "x", "length", "'x'"),
+    ("c99999999 1.0 2.0", "3.0", "actions", "'c99999999'"),
+])
+def test_invalid_rows_name_file_line_field_and_value(tmp_path, actions, length, field, value):
+    bad = _write(tmp_path / "bad.csv", ["OKAY1,S,K,1,1,Yes,s,o,d,c000 0.0 1.0,3.0",
+                                        f"CCCCC,S,K,1,1,Yes,s,o,d,{actions},{length}"])
+    pattern = rf"bad\.csv: line 3, video 'CCCCC': field '{field}'.*{value}"
+    with pytest.raises(ValueError, match=pattern):
+        read_csv(str(bad))
+    with pytest.raises(ValueError, match=pattern):
+        Charades.load(str(bad))
+    kept = Charades.load(str(bad), lenient=True)              # the bad row is skipped
+    assert [v.id for v in kept] == ["OKAY1"] and kept.num_classes == 1
+
+
+def test_class_ids_are_checked_against_the_classes_file(tmp_path):
+    rows = _write(tmp_path / "x.csv", ["CCCCC,S,K,1,1,Yes,s,o,d,c003 0.0 1.0,3.0"])
+    classes = tmp_path / "classes.txt"
+    classes.write_text("c000 A\nc001 B\nc002 C\n")
+    with pytest.raises(ValueError, match=r"line 2, video 'CCCCC'.*unknown class 'c003'.*c002"):
+        Charades.load(str(rows), classes=str(classes))
+    assert Charades.load(str(rows)).num_classes == 4         # within Charades' 157
+
+
+def test_rows_shorter_or_longer_than_the_header_are_errors(tmp_path):
+    short = _write(tmp_path / "short.csv", ["CCCCC,S,K,1,1,Yes,s,o,d"])
+    with pytest.raises(ValueError, match=r"short\.csv: line 2.*fewer fields"):
+        read_csv(str(short))
+    long = _write(tmp_path / "long.csv", ["CCCCC,S,K,1,1,Yes,s,o,d,,3.0,extra"])
+    with pytest.raises(ValueError, match=r"long\.csv: line 2.*more fields"):
+        read_csv(str(long))
+
+
+def test_actions_ending_before_they_start_are_left_out_with_a_warning(tmp_path, caplog):
+    rows = _write(tmp_path / "r.csv", ["CCCCC,S,K,1,1,Yes,s,o,d,c001 18.0 10.0;c002 1.0 2.0,30"])
+    with caplog.at_level("WARNING"):
+        videos = read_csv(str(rows))
+    assert videos[0].actions == [ActionInstance(2, 1.0, 2.0)]
+    assert "left out 1 actions" in caplog.text and "c001 18.0 10.0" in caplog.text
+
+
 def test_classes_file(tmp_path, tiny_csv):
     classes = tmp_path / "classes.txt"
     classes.write_text("c000 Holding a cup\nc001 Sitting down\nc002 Opening a door\n")
@@ -82,7 +129,8 @@ def test_real_counts(charades_dir):
     train = Charades.load(str(charades_dir / "Charades_v1_train.csv"),
                           classes=str(charades_dir / "Charades_v1_classes.txt"))
     test = Charades.load(str(charades_dir / "Charades_v1_test.csv"))
-    assert charades_stats(train) == {"videos": 7985, "action_instances": 49809, "classes_seen": 157}
+    # 49809 instances in the file; 7 of them end before they start and are left out
+    assert charades_stats(train) == {"videos": 7985, "action_instances": 49802, "classes_seen": 157}
     assert charades_stats(test)["videos"] == 1863
     assert charades_stats(test)["action_instances"] == 16691
     assert train.num_classes == 157 and train.class_name(0) == "Holding some clothes"

@@ -165,6 +165,27 @@ def test_unreadable_videos_are_named(world, tmp_path):
     assert [b.video_id for b in ds.check_videos(decode=True)] == [ids[1]]
 
 
+def test_truncated_video_is_named_by_items_and_checks(world, tmp_path):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from videos_util import faststart_copy, truncate_file
+
+    out, charades, ids = world
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(out / "videos" / f"{ids[0]}.mp4", videos / f"{ids[0]}.mp4")
+    whole = faststart_copy(str(out / "videos" / f"{ids[1]}.mp4"), str(tmp_path / "whole.mp4"))
+    cut = truncate_file(whole, str(videos / f"{ids[1]}.mp4"), 0.7)
+    ds = CharadesClips(str(videos), charades, ids[:2], **SMALL)
+    with pytest.raises(VideoDecodeError, match=f"{ids[1]}.*truncated or corrupt video"):
+        ds[1]
+    for decode in (False, True):
+        bad = ds.check_videos(decode=decode)
+        assert [(b.video_id, b.path) for b in bad] == [(ids[1], cut)]
+        assert "missing tail" in bad[0].error
+
+
 def test_bad_arguments(world):
     out, charades, ids = world
     with pytest.raises(ValueError, match="split"):

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from videos_util import psnr, read_pattern, write_pattern_video  # noqa: E402
+from videos_util import (psnr, read_pattern, truncate_file,  # noqa: E402
+                         write_pattern_video)
 
 from sgfb.data.frame_dump import (MARKER_NAME, DumpSummary, FrameRangeError,  # noqa: E402
                                   dump_frames, dump_video, group_frame_keys)
@@ -36,6 +37,9 @@ def videos_dir(tmp_path_factory) -> Path:
     for name, rate in RATES.items():
         write_pattern_video(root / name, 40, rate)
     (root / "BROKEN.mp4").write_bytes(np.random.default_rng(1).bytes(5000))
+    whole = write_pattern_video(tmp_path_factory.mktemp("whole") / "w.mp4", 40, 25,
+                                faststart=True)
+    truncate_file(whole, str(root / "CUT.mp4"), 0.6)  # header intact, tail missing
     return root
 
 
@@ -136,6 +140,17 @@ def test_broken_and_missing_videos_are_reported_and_others_done(videos_dir, tmp_
     assert "3 failed" in summary.format() and "FAILED BROKEN.mp4" in summary.format()
 
 
+@pytest.mark.parametrize("backend", ["pyav", "auto"])
+def test_truncated_video_fails_by_name_even_for_frames_before_the_cut(videos_dir, tmp_path,
+                                                                     backend):
+    summary = dump_frames(videos_dir, ["CUT.mp4/000001.png", "AAAAA.mp4/000001.png"],
+                          tmp_path, progress=False, backend=backend)
+    assert summary.done == ["AAAAA.mp4"] and list(summary.failed) == ["CUT.mp4"]
+    assert "CUT.mp4: truncated or corrupt video (missing tail" in summary.failed["CUT.mp4"]
+    assert "of the 40 frames listed in its header" in summary.failed["CUT.mp4"]
+    assert not (tmp_path / "CUT.mp4").exists()
+
+
 def test_read_frame_keys_sources(tmp_path):
     keys = ["a.mp4/000001.png", "a.mp4/000005.png"]
     (tmp_path / "object_bbox_and_relationship.pkl").write_bytes(
@@ -173,3 +188,60 @@ def test_cli_exit_status(videos_dir, tmp_path):
     run = _cli(videos_dir, bad, tmp_path / "out")
     assert run.returncode == 1
     assert "1 already complete" in run.stdout and "FAILED BROKEN.mp4" in run.stdout
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("where", ["videos", "videos/frames", "."])
+def test_cli_refuses_outputs_over_into_or_around_the_videos(videos_dir, tmp_path, where):
+    (tmp_path / "frame_list.txt").write_text("AAAAA.mp4/000001.png\n")
+    copy = tmp_path / "videos"
+    copy.mkdir()
+    for name in ("AAAAA.mp4", "BBBBB.mp4"):
+        (copy / name).write_bytes((videos_dir / name).read_bytes())
+    before = _tree(copy)
+    run = _cli(copy, tmp_path / "frame_list.txt", tmp_path / where)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("dump_frames.py: error: --out ")
+    assert _tree(copy) == before and not (copy / "frames").exists()
+
+
+def test_cli_names_an_empty_videos_folder_and_refuses_zero_workers(tmp_path):
+    (tmp_path / "frame_list.txt").write_text("AAAAA.mp4/000001.png\n")
+    (tmp_path / "empty").mkdir()
+    run = _cli(tmp_path / "empty", tmp_path / "frame_list.txt", tmp_path / "out")
+    assert run.returncode == 1 and not (tmp_path / "out").exists()
+    assert run.stderr.strip() == (f"dump_frames.py: error: {tmp_path / 'empty'}: no video files "
+                                  "in this folder (looked for .mp4, .avi, .mkv, .webm, .mov, .m4v)")
+    zero = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "dump_frames.py"),
+                           "--videos", str(tmp_path), "--annotations", str(tmp_path),
+                           "--out", str(tmp_path / "out"), "--workers", "0"],
+                          capture_output=True, text=True, timeout=120)
+    assert zero.returncode == 2 and "error: argument --workers: '0' is not a positive" in zero.stderr
+
+
+def test_dump_matches_ffmpeg_images_on_a_vfr_file_with_gaps(ffmpeg, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    path = write_timed_pattern_video(videos / "VFR.mp4", [0, 1, 2, 3, 4, 8, 9, 10, 20, 21, 22])
+    (tmp_path / "png").mkdir()
+    subprocess.run([ffmpeg, "-v", "error", "-i", path, str(tmp_path / "png" / "%06d.png")],
+                   check=True)
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) == 23  # ffmpeg fills the gaps
+    numbers = [1, 5, 6, 7, 8, 12, 19, 20, 23]
+    summary = dump_frames(videos, [f"VFR.mp4/{n:06d}.png" for n in numbers], tmp_path / "out",
+                          progress=False)
+    assert summary.ok, summary.format()
+    for n in numbers:
+        ours = cv2.imread(str(tmp_path / "out" / "VFR.mp4" / f"{n:06d}.png"))
+        theirs = cv2.imread(str(pngs[n - 1]))
+        assert read_pattern(ours) == read_pattern(theirs)
+        assert psnr(ours, theirs) >= 40
+    late = dump_frames(videos, ["VFR.mp4/000024.png"], tmp_path / "out2", progress=False)
+    assert "frame 24 requested but the video has only 23 frames" in late.failed["VFR.mp4"]

@@ -1,6 +1,7 @@
 """sgfb.data.video: frame counts, rates, exact frame identity, clamping, backends, bad files."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -21,11 +22,17 @@ from sgfb.data.video import VideoDecodeError, index_video, open_video  # noqa: E
 N = 40
 RATES = {"24": 24, "25": 25, "29.97": Fraction(30000, 1001), "30": 30}
 
+BACKENDS = ["pyav"]
 try:
     import decord  # noqa: F401
-    BACKENDS = ["pyav", "decord"]
+    BACKENDS.append("decord")
 except ImportError:  # decord has wheels for x86_64 only
-    BACKENDS = ["pyav"]
+    pass
+try:
+    from torchcodec.decoders import VideoDecoder  # noqa: F401
+    BACKENDS.append("torchcodec")
+except (ImportError, OSError, RuntimeError):  # not installed, or no system FFmpeg libraries
+    pass
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +135,10 @@ def test_pyav_random_access_seeks_backwards_and_forwards(videos):
             assert patterns(video.get_frames(wanted)) == wanted
 
 
-def test_leading_b_frames_are_refused_by_decord_and_read_by_pyav(leading_b_video):
-    assert open_video(leading_b_video, "auto").backend == "pyav"
-    with open_video(leading_b_video, "pyav") as video:
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "decord"])
+def test_leading_b_frames_are_refused_by_decord_and_read_by_the_others(leading_b_video,
+                                                                       backend):
+    with open_video(leading_b_video, backend) as video:
         assert video.num_frames == N
         wanted = [3, 12, 13, 25, 38, 0]
         assert patterns(video.get_frames(wanted)) == wanted
@@ -140,13 +148,14 @@ def test_leading_b_frames_are_refused_by_decord_and_read_by_pyav(leading_b_video
             open_video(leading_b_video, "decord")
 
 
-def test_auto_prefers_decord(videos):
-    expected = "decord" if "decord" in BACKENDS else "pyav"
+def test_auto_prefers_torchcodec_and_never_picks_decord(videos, leading_b_video):
+    expected = "torchcodec" if "torchcodec" in BACKENDS else "pyav"
     assert open_video(videos["25"]).backend == expected
+    assert open_video(leading_b_video).backend == expected
 
 
 def test_unknown_backend():
-    with pytest.raises(ValueError, match="pyav"):
+    with pytest.raises(ValueError, match="torchcodec"):
         open_video("x.mp4", backend="opencv")
 
 
@@ -182,19 +191,71 @@ def test_unreadable_files_raise_naming_the_file(broken_root, kind, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS + ["auto"])
-def test_truncated_file_lists_only_decodable_frames(broken_root, backend):
+@pytest.mark.parametrize("kind", ["missing", "empty", "corrupt", "truncated_moov_at_end"])
+def test_decoder_errors_are_sentences_not_errno(broken_root, kind, backend):
+    with pytest.raises(VideoDecodeError) as caught:
+        open_video(_broken(kind, *broken_root), backend)
+    message = str(caught.value)
+    assert "Errno" not in message and "1094995529" not in message
+    expected = {"missing": "does not exist", "empty": "empty (0 bytes)",
+                "corrupt": "corrupt or not a video", "truncated_moov_at_end": "corrupt or not a video"}
+    assert expected[kind] in message
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+def test_truncated_file_is_an_error_naming_file_and_missing_tail(broken_root, backend):
     path = _broken("truncated_faststart", *broken_root)
-    if backend == "decord":
+    with pytest.raises(VideoDecodeError,
+                       match=r"truncated_faststart\.mp4: truncated or corrupt video \(missing tail"
+                             r".*only the first \d+ of the 60 frames listed in its header"):
+        open_video(path, backend)
+    with pytest.raises(VideoDecodeError, match="truncated_faststart"):
+        index_video(path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS + ["auto"])
+def test_allow_truncated_reads_only_the_intact_prefix(broken_root, backend):
+    path = _broken("truncated_faststart", *broken_root)
+    if backend in ("decord", "torchcodec"):  # only PyAV stops at the cut
         with pytest.raises(VideoDecodeError, match="truncated_faststart"):
-            open_video(path, backend)
+            open_video(path, backend, allow_truncated=True)
         return
-    with open_video(path, backend) as video:
+    with open_video(path, backend, allow_truncated=True) as video:
         assert video.backend == "pyav"
         assert 0 < video.num_frames < 60
+        assert video.index.damage.startswith("missing tail: the file ends inside packet")
         assert [(i, read_pattern(f)) for i, f in video.iter_frames(range(video.num_frames))] \
             == [(i, i) for i in range(video.num_frames)]
         with pytest.raises(IndexError, match="truncated_faststart"):
             video.get_frames([59])
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.4, 0.7, 0.97])
+def test_ffmpeg_made_file_with_intact_header_and_cut_tail_fails_by_name(ffmpeg, tmp_path,
+                                                                        fraction):
+    good = str(tmp_path / "good.mp4")
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=96x64:rate=25:duration=3", "-pix_fmt", "yuv420p",
+                    "-movflags", "+faststart", good], check=True)
+    assert index_video(good).num_frames == 75 and index_video(good).damage is None
+    cut = truncate_file(good, str(tmp_path / "cut_tail.mp4"), fraction)
+    header_intact = fraction * os.path.getsize(good) > open(good, "rb").read().find(b"mdat")
+    expected = (r"cut_tail\.mp4: truncated or corrupt video \(missing tail.*of the 75 frames "
+                r"listed in its header" if header_intact
+                else r"cut_tail\.mp4: cannot read video: the file ends unexpectedly")
+    for backend in BACKENDS + ["auto"]:
+        with pytest.raises(VideoDecodeError, match=expected):
+            open_video(cut, backend)
+    if not header_intact:
+        return
+    try:
+        video = open_video(cut, "pyav", allow_truncated=True)
+    except VideoDecodeError as err:  # the cut lies inside the first frame
+        assert "cut_tail.mp4: the video stream contains no decodable frames" in str(err)
+        return
+    with video:
+        assert 0 < video.num_frames < 75
+        assert len(video.get_frames(range(video.num_frames))) == video.num_frames
 
 
 @pytest.mark.parametrize("codec", ["libx264", "mpeg4"])
@@ -204,14 +265,28 @@ def test_truncation_anywhere_never_yields_a_wrong_frame(tmp_path, codec):
     good = write_pattern_video(tmp_path / "good.mp4", 60, 25, codec=codec, faststart=True)
     for fraction in np.linspace(0.2, 0.98, 9):
         cut = truncate_file(good, str(tmp_path / "cut.mp4"), fraction)
+        with pytest.raises(VideoDecodeError, match="cut.mp4"):
+            open_video(cut, "pyav")
         try:
-            video = open_video(cut, "pyav")
+            video = open_video(cut, "pyav", allow_truncated=True)
         except VideoDecodeError as err:
             assert "cut.mp4" in str(err)
             continue
         with video:
             assert patterns(video.get_frames(range(video.num_frames))) == \
                 list(range(video.num_frames))
+
+
+def test_describe_decoder_error_reads_like_a_sentence():
+    from sgfb.data.video_errors import describe_decoder_error
+    assert describe_decoder_error(av.error.InvalidDataError(1094995529, "Invalid data found")) \
+        == "the file is corrupt or not a video (FFmpeg found invalid data)"
+    assert describe_decoder_error(av.error.EOFError(541478725, "End of file")) \
+        == "the file ends unexpectedly (truncated?)"
+    assert describe_decoder_error(av.error.UndefinedError(-1, "Weird thing")) == "weird thing"
+    assert describe_decoder_error(RuntimeError("[Errno 5] Input/output error: 'x.mp4'")) \
+        == "input/output error"
+    assert describe_decoder_error(RuntimeError("FFmpeg said no")) == "FFmpeg said no"
 
 
 # --- agreement with ffmpeg's numbering ------------------------------------------------------
@@ -242,12 +317,87 @@ def test_edit_list_video_matches_ffmpeg(tmp_path, ffmpeg):
                    check=True)
     pngs = _ffmpeg_frames(ffmpeg, cut, tmp_path / "png")
     with open_video(cut, "auto") as video:
-        assert video.backend == "pyav"
+        assert video.backend == ("torchcodec" if "torchcodec" in BACKENDS else "pyav")
         assert video.num_frames == len(pngs)
         ours = video.get_frames(range(video.num_frames))
     theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]
     assert patterns(ours) == theirs
     assert theirs[0] > 0  # the clip really starts later in the source
+    from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
+    assert ffmpeg_image_frames(index_video(cut)).tolist() == list(range(len(pngs)))
     if "decord" in BACKENDS:
         with pytest.raises(VideoDecodeError, match="editlist.mp4.*decord counts"):
             open_video(cut, "decord")
+
+
+# --- rotation metadata ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory, ffmpeg) -> Dict[int, str]:
+    """The 96x64 pattern video tagged with each display rotation (no re-encoding)."""
+    root = tmp_path_factory.mktemp("rotated")
+    source = write_pattern_video(root / "src.mp4", 30, 25)
+    out = {}
+    for degrees in (0, 90, 180, 270):
+        out[degrees] = str(root / f"rot{degrees}.mp4")
+        subprocess.run([ffmpeg, "-v", "error", "-i", source, "-c", "copy",
+                        "-metadata:s:v:0", f"rotate={degrees}", out[degrees]], check=True)
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_rotated_video_is_decoded_as_ffmpeg_displays_it(rotated, degrees, backend, ffmpeg,
+                                                        tmp_path):
+    pngs = _ffmpeg_frames(ffmpeg, rotated[degrees], tmp_path / "png")  # autorotate is on
+    theirs = [cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB) for png in pngs]
+    expected_size = (64, 96) if degrees in (90, 270) else (96, 64)
+    assert theirs[0].shape[1::-1] == expected_size  # precondition: ffmpeg rotated them
+    with open_video(rotated[degrees], backend) as video:
+        assert video.index.rotation == degrees
+        assert (video.width, video.height) == expected_size
+        ours = video.get_frames(range(video.num_frames))
+        assert ours.shape == (len(theirs), expected_size[1], expected_size[0], 3)
+        assert video.get_frames([3], size=(20, 10)).shape == (1, 10, 20, 3)
+    for mine, png in zip(ours, theirs):
+        assert psnr(mine, png) >= 40
+    # the unrotated picture is the pattern: turning back recovers the frame number
+    k = degrees // 90
+    assert [read_pattern(np.rot90(f, -k)) for f in ours] == list(range(len(theirs)))
+
+
+# --- variable frame rate: times and ffmpeg's image numbering --------------------------------
+
+TIMED = {
+    "gaps": dict(slots=[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 20, 21, 22, 23, 24, 25, 26, 40, 41, 42]),
+    "bursts": dict(slots=np.cumsum(np.random.default_rng(0).integers(1, 9, 40)).tolist(),
+                   tick=4),
+    "late_start": dict(slots=list(range(30)), audio_lead_s=0.5),
+    "late_start_gaps": dict(slots=[0, 1, 2, 6, 7, 8, 15, 16], audio_lead_s=0.37),
+    "constant": dict(slots=list(range(30))),
+}
+
+
+@pytest.mark.parametrize("name", list(TIMED))
+def test_vfr_times_and_ffmpeg_image_numbering(name, ffmpeg, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    from sgfb.data.ffmpeg_numbering import ffmpeg_image_frames
+
+    spec = TIMED[name]
+    path = write_timed_pattern_video(tmp_path / f"{name}.mp4", **spec)
+    pngs = _ffmpeg_frames(ffmpeg, path, tmp_path / "png")
+    theirs = [read_pattern(cv2.imread(str(png))) for png in pngs]
+    rate = 25 * spec.get("tick", 1)
+    for backend in BACKENDS:
+        with open_video(path, backend) as video:
+            assert video.num_frames == len(spec["slots"])
+            slots = np.asarray(spec["slots"], dtype=np.float64)
+            np.testing.assert_allclose(video.timestamps(), (slots - slots[0]) / rate, atol=1e-6)
+            images = ffmpeg_image_frames(video.index)
+            assert images.tolist() == theirs  # ffmpeg's image n shows decoded frame images[n-1]
+            assert patterns(video.get_frames(images)) == theirs
+    if name == "constant":
+        assert theirs == list(range(30))
+    else:
+        assert theirs != list(range(len(theirs)))  # precondition: ffmpeg repeats/drops frames

@@ -96,7 +96,11 @@ def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
     proc.wait()
     stopped_at = load_checkpoint(os.path.join(cut, "last.pt"))["iteration"]
     assert 3 <= stopped_at < 12
+    partial = os.path.join(cut, ".tmp-999999999-kx1.pt")  # what a kill mid-save leaves
+    with open(partial, "wb") as f:
+        f.write(b"\x80\x02truncated")
     run_toy(cut, 4, 12, "--resume")
+    assert not os.path.exists(partial)
     w_full, w_cut = weights(full), weights(cut)
     for k in w_full:
         assert torch.equal(w_full[k], w_cut[k]), k

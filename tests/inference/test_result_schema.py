@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_util import make_result  # noqa: E402
 
 from sgfb.inference.result import VideoResult  # noqa: E402
-from sgfb.inference.schema import (RESULT_SCHEMA, SUPPORTED_KEYWORDS,  # noqa: E402
-                                   check_schema_keywords, validate_instance, validate_result)
+from sgfb.inference.schema import (RESULT_SCHEMA, validate_instance,  # noqa: E402
+                                   validate_result)
 
 
 @pytest.fixture()
@@ -21,13 +21,11 @@ def data():
     return json.loads(json.dumps(make_result().to_json_dict()))
 
 
-def test_schema_is_draft_2020_12_and_uses_only_supported_keywords():
+def test_schema_is_a_valid_draft_2020_12_schema():
+    from jsonschema import Draft202012Validator
+
     assert RESULT_SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert check_schema_keywords(RESULT_SCHEMA) == []
-    assert check_schema_keywords({"type": "object", "patternProperties": {}}) == \
-        ["#/patternProperties"]
-    assert {"type", "required", "properties", "items", "enum", "minimum",
-            "additionalProperties"} <= SUPPORTED_KEYWORDS
+    Draft202012Validator.check_schema(RESULT_SCHEMA)
 
 
 def test_produced_results_validate(data):
@@ -43,36 +41,20 @@ def _errors_after(data, edit):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d.pop("video_id"), "$: missing required key 'video_id'"),
+    (lambda d: d.pop("video_id"), "$: 'video_id' is a required property"),
     (lambda d: d["sampled_frames"][0]["nodes"][0].pop("score"),
-     "$.sampled_frames[0].nodes[0]: missing required key 'score'"),
-    (lambda d: d.update(num_frames="30"), "$.num_frames: expected integer, got str"),
-    (lambda d: d.update(num_frames=30.0), "$.num_frames: expected integer, got float"),
-    (lambda d: d.update(num_frames=True), "$.num_frames: expected integer, got bool"),
-    (lambda d: d.update(fps=None), "$.fps: expected number, got null"),
-    (lambda d: d.update(errors="boom"), "$.errors: expected array, got str"),
-    (lambda d: d.update(errors=[1]), "$.errors[0]: expected string, got int"),
-    (lambda d: d.update(extra=1), "$: unexpected key 'extra'"),
+     "$.sampled_frames[0].nodes[0]: 'score' is a required property"),
+    (lambda d: d.update(num_frames="30"), "$.num_frames: '30' is not of type 'integer'"),
+    (lambda d: d.update(num_frames=True), "$.num_frames: True is not of type 'integer'"),
+    (lambda d: d.update(fps=None), "$.fps: None is not of type 'number'"),
+    (lambda d: d.update(errors="boom"), "$.errors: 'boom' is not of type 'array'"),
+    (lambda d: d.update(errors=[1]), "$.errors[0]: 1 is not of type 'string'"),
+    (lambda d: d.update(extra=1), "$: Additional properties are not allowed ('extra' was unexpected)"),
     (lambda d: d.update(format="other"), "$.format: 'other' is not one of ['sgfb.video_result']"),
-    (lambda d: d.update(duration_s=-1.0), "$.duration_s: -1.0 is below the minimum 0"),
+    (lambda d: d.update(duration_s=-1.0), "$.duration_s: -1.0 is less than the minimum of 0"),
     (lambda d: d.update(duration_s=float("nan")), "$.duration_s: nan is not a finite number"),
     (lambda d: d["sampled_frames"][0]["relationships"][0].update(group="social"),
      "$.sampled_frames[0].relationships[0].group: 'social' is not one of"),
-    (lambda d: d["sampled_frames"][0]["nodes"][1].update(box=[1, 2, 3]),
-     "$.sampled_frames[0].nodes[1].box: 3 items, expected at least 4"),
-    (lambda d: d["sampled_frames"][0]["nodes"][1].update(box="1,2,3,4"),
-     "$.sampled_frames[0].nodes[1].box: expected array or null, got str"),
-    (lambda d: d["timeline"]["scores"][0].append(0.5),
-     "$.timeline.scores: expected shape [2][3]"),
-    (lambda d: d["actions"].reverse(), "$.actions: not ranked by descending score"),
-    (lambda d: d["actions"][0].update(class_index=99), "$.actions[0].class_index: 99 outside"),
-    (lambda d: d["sampled_frames"][0]["nodes"][1].update(label=36),
-     "$.sampled_frames[0].nodes[1].label: 36 outside the 36 object names"),
-    (lambda d: d["sampled_frames"][0]["relationships"][0].update(pair=5),
-     "$.sampled_frames[0].relationships[0].pair: 5 outside the pairs"),
-    (lambda d: d["sampled_frames"][0]["relationships"][1].update(subject=0, object=1),
-     "$.sampled_frames[0].relationships[1]: subject/object 0->1 do not match pair 0 "
-     "(spatial points 1->0)"),
     (lambda d: d["sampled_frames"][0].update(person=None),
      "$.sampled_frames[0].pairs: pairs without a person node"),
 ])
@@ -83,9 +65,9 @@ def test_broken_results_are_rejected(data, edit, message):
 
 def test_from_json_dict_refuses_invalid(data):
     data["sampled_frames"][0]["nodes"][0]["score"] = "high"
-    with pytest.raises(ValueError, match="invalid video result for 'vid1'.*expected number"):
+    with pytest.raises(ValueError, match="invalid video result for 'vid1'.*is not of type 'number'"):
         VideoResult.from_json_dict(data)
-    assert validate_result([]) == ["$: expected object, got list"]
+    assert validate_result([]) == ["$: [] is not of type 'object'"]
 
 
 def test_validator_keywords_on_small_schemas():
@@ -99,12 +81,13 @@ def test_validator_keywords_on_small_schemas():
     }
     assert validate_instance({"a": None, "b": [1, 3], "x": True}, schema) == []
     assert validate_instance({"b": [0, 4, 2], "x": 1}, schema) == [
-        "$: missing required key 'a'",
-        "$.b: 3 items, expected at most 2",
-        "$.b[0]: 0 is below the minimum 1",
-        "$.b[1]: 4 is above the maximum 3",
-        "$.x: expected boolean, got int",
+        "$: 'a' is a required property",
+        "$.b: [0, 4, 2] is too long",
+        "$.b[0]: 0 is less than the minimum of 1",
+        "$.b[1]: 4 is greater than the maximum of 3",
+        "$.x: 1 is not of type 'boolean'",
     ]
     assert validate_instance(1, {"enum": [True]}) == ["$: 1 is not one of [True]"]
     assert validate_instance(2.5, {"type": "number"}) == []
-    assert validate_instance(float("inf"), {}) != []
+    assert validate_instance([1.0, float("inf")], {}) == [
+        "$[1]: inf is not a finite number (JSON has no NaN/Infinity)"]

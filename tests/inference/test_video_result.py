@@ -101,7 +101,7 @@ def test_read_rejects_invalid_files(tmp_path):
     data = make_result().to_json_dict()
     del data["fps"]
     bad.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.json.*missing required key 'fps'"):
+    with pytest.raises(ValueError, match="bad.json.*'fps' is a required property"):
         read_result_json(str(bad))
 
 

@@ -25,7 +25,7 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert checkpoints["scene_graph"]["config_name"] == "demo_synthetic.yaml"
     assert checkpoints["action"]["data_kind"] == "synthetic"
     assert prediction.provenance["warnings"] == []      # synthetic model, synthetic video
-    assert os.path.exists(os.path.splitext(path)[0] + ".mp4")
+    assert os.path.exists(path[:-len(".json")] + ".annotated.mp4")
     assert os.path.exists(result.outputs["report"])
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["metrics"] == m and saved["outputs"] == result.outputs

@@ -22,15 +22,17 @@ FAST = ["--device", "cpu", "--views", "2", "--crops", "1", "--sample-fps", "2", 
 
 @pytest.fixture(scope="module")
 def inputs(sg_dataset, tmp_path_factory):
-    """Two good videos, a zero-length file, a truncated file and a missing path."""
-    from videos_util import truncate_file
+    """Two good videos, a zero-length file, a truncated file (intact header, tail cut off)
+    and a missing path."""
+    from videos_util import faststart_copy, truncate_file
 
     folder = tmp_path_factory.mktemp("infer_inputs")
     videos = sorted(os.listdir(sg_dataset["videos"]))[:2]
     for name in videos:
         shutil.copy(sg_dataset["videos"] / name, folder / name)
     (folder / "empty.mp4").write_bytes(b"")
-    truncate_file(str(sg_dataset["videos"] / videos[0]), str(folder / "cut.mp4"), 0.02)
+    whole = faststart_copy(str(sg_dataset["videos"] / videos[0]), str(folder.parent / "fs.mp4"))
+    truncate_file(whole, str(folder / "cut.mp4"), 0.6)
     return folder, [os.path.splitext(v)[0] for v in videos]
 
 
@@ -48,15 +50,20 @@ def test_infer_writes_json_video_and_report_and_reports_failures(inputs, sg_run,
                           env=ENV, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr[-2000:]                  # some videos failed
     for name in ("empty.mp4", "cut.mp4", "missing.mp4"):
-        assert f"FAILED {folder / name}" in done.stdout or name == "cut.mp4"
+        assert f"FAILED {folder / name}" in done.stdout, done.stdout[-2000:]
+        assert not (out / f"{name}.json").exists()
+    failed_cut = next(line for line in done.stdout.splitlines()
+                      if line.startswith(f"FAILED {folder / 'cut.mp4'}"))
+    assert "truncated or corrupt video (missing tail" in failed_cut
+    assert "Errno" not in done.stdout
     for video_id in good:
-        data = json.loads((out / f"{video_id}.json").read_text())
+        data = json.loads((out / f"{video_id}.mp4.json").read_text())
         assert validate_result(data) == []
-        result = read_result_json(str(out / f"{video_id}.json"))
+        result = read_result_json(str(out / f"{video_id}.mp4.json"))
         assert len(result.actions) == 18 and result.actions[0].score >= result.actions[-1].score
         assert len(result.timeline.times_s) == int(np.ceil(result.duration_s))
         assert len(result.sampled_frames) == len(sampled_indices(result.num_frames, result.fps, 2))
-        with open_video(str(out / f"{video_id}.mp4")) as annotated, \
+        with open_video(str(out / f"{video_id}.mp4.annotated.mp4")) as annotated, \
                 open_video(str(folder / f"{video_id}.mp4")) as source:
             assert annotated.num_frames == source.num_frames
     report = (out / "report.html").read_text()
@@ -83,5 +90,19 @@ def test_an_stsgn_checkpoint_can_be_the_action_model(inputs, sg_run, stsgn_run, 
                     str(sg_run / "model.pt"), "--action-checkpoint", str(stsgn_run / "model.pt"),
                     "--out", str(out), "--no-video", *FAST],
                    env=ENV, check=True, capture_output=True, timeout=600)
-    result = read_result_json(str(out / f"{good[0]}.json"))
+    result = read_result_json(str(out / f"{good[0]}.mp4.json"))
     assert len(result.actions) == 18 and result.timeline.scores.shape[1] == 5
+
+
+def test_frame_times_are_presentation_times_on_vfr_video(sg_run, sgfb_run, tmp_path):
+    from videos_util import write_timed_pattern_video
+
+    slots = [0, 1, 2, 3, 4, 8, 9, 10, 20, 21, 22, 23, 40, 41, 60, 61, 62, 63, 64, 65]
+    path = write_timed_pattern_video(tmp_path / "vfr.mp4", slots)   # 25 ticks per second
+    pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu",
+                             InferenceConfig(views=2, crops=1, progress=False, sample_fps=5))
+    result = pipeline.run_video(path)
+    assert result.ok, result.errors
+    got = [(f.frame_index, f.time_s) for f in result.sampled_frames]
+    step = max(1, round(result.fps / 5))
+    assert got == [(i, slots[i] / 25) for i in range(0, len(slots), step)]

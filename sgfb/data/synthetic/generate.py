@@ -27,6 +27,7 @@ from sgfb.data.synthetic.render import FrameRenderer
 from sgfb.data.synthetic.scenes import compose_scene
 from sgfb.data.synthetic.video import VideoWriter, video_codec
 from sgfb.data.synthetic.world import build_world
+from sgfb.engine.workers import process_pool
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,7 @@ def _run(jobs: List[VideoJob], workers: int) -> List[VideoResult]:
         return [generate_video(job, render=job.video_path is not None) for job in jobs]
     context = multiprocessing.get_context("spawn")
     try:
-        with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                         initializer=_init_worker) as pool:
+        with process_pool(workers, mp_context=context, initializer=_init_worker) as pool:
             return list(pool.map(generate_video, jobs))
     except futures.process.BrokenProcessPool as exc:
         raise RuntimeError(
