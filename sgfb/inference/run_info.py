@@ -31,6 +31,11 @@ class RunInfo:
     def warning_for(self, video_path: str) -> Optional[str]:
         return synthetic_model_warning(self.checkpoints, video_is_synthetic(video_path))
 
+    def for_run(self) -> Dict[str, Any]:
+        """The run-wide record (a run's ``summary.json``): checkpoints, classes, software."""
+        return {"software": dict(self.software), "class_list": dict(self.class_list),
+                "checkpoints": {k: dict(v) for k, v in self.checkpoints.items()}}
+
     def for_video(self, video_path: str, backend: str) -> Dict[str, Any]:
         warning = self.warning_for(video_path)
         return {"software": dict(self.software), "decoding_backend": backend or "unknown",

@@ -181,6 +181,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     annotations, charades = os.path.join(data, "annotations"), os.path.join(data, "charades")
     frames = os.path.join(out_dir, "frames")
     laps = _Laps(result.seconds)
+    load_at_start = os.getloadavg()
 
     log(f"[1/5] synthetic dataset: {c.videos} videos of {c.seconds:g} s (seed {c.seed}) -> {data}")
     make_synthetic(data, videos=c.videos, seed=c.seed, seconds=c.seconds, workers=c.workers)
@@ -247,8 +248,27 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         "metrics": result.metrics, "seconds": result.seconds, "outputs": result.outputs,
         "predictions": result.inference_paths, "config": asdict(c),
         "configs": {"scene_graph": SG_CONFIG, "action": ACTION_CONFIG},
-        "torch_threads": torch.get_num_threads()})
+        "provenance": _provenance(checkpoint, {name: os.path.join(out_dir, name, "model.pt")
+                                               for name in ACTION_RUNS}),
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "load_average_1_5_15_min": {"start": [round(v, 2) for v in load_at_start],
+                                                "end": [round(v, 2) for v in os.getloadavg()]}}})
     return result
+
+
+ACTION_RUNS = ("backbone_only", "sgfb", "sgfb_oracle")
+
+
+def _provenance(scene_graph: str, action: Dict[str, str]) -> Dict[str, object]:
+    """The checkpoints the numbers come from (:func:`sgfb.provenance.checkpoint_record`) and
+    the software versions, as every result file of sgfb records them."""
+    from sgfb.engine.checkpoint import load_checkpoint
+    from sgfb.provenance import checkpoint_record, software_versions
+
+    records = {"scene_graph": checkpoint_record(scene_graph, load_checkpoint(scene_graph))}
+    records.update({name: checkpoint_record(path, load_checkpoint(path))
+                    for name, path in action.items()})
+    return {"checkpoints": records, "software": software_versions()}
 
 
 def format_table(metrics: Dict[str, float]) -> str:

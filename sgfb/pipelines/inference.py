@@ -194,7 +194,8 @@ class VideoPipeline:
                 log(f"    FAILED: {result.errors[0]}")
             summary.results.append(result)
         write_report(out_dir, summary.results, threshold=self.config.draw_threshold)
-        write_json(os.path.join(out_dir, "summary.json"), run_summary_json(out_dir, summary))
+        write_json(os.path.join(out_dir, "summary.json"), run_summary_json(
+            out_dir, summary, self.info.for_run()))
         summary.seconds = self.timer.as_dict()
         return summary
 
@@ -205,17 +206,25 @@ def output_paths(out_dir: str, name: str) -> tuple:
     return base + ".json", base + ".annotated.mp4"
 
 
-def run_summary_json(out_dir: str, summary: RunSummary) -> dict:
-    """What ``summary.json`` records: every input, its outputs or why it failed."""
+def run_summary_json(out_dir: str, summary: RunSummary,
+                     provenance: Optional[dict] = None) -> dict:
+    """What ``summary.json`` records: every input, its outputs or why it failed, the video's
+    decoding backend and warnings; ``provenance`` (checkpoints, classes, software) once."""
     videos = []
     for result in summary.results:
         json_path, video_path = output_paths(out_dir, result.video_id)
         entry = {"input": result.path, "name": result.video_id, "ok": result.ok,
                  "errors": list(result.errors)}
+        if result.provenance:
+            entry["decoding_backend"] = result.provenance.get("decoding_backend", "unknown")
+            entry["warnings"] = list(result.provenance.get("warnings", []))
         if result.ok:
             entry["json"] = os.path.relpath(json_path, out_dir)
             if os.path.isfile(video_path):
                 entry["annotated_video"] = os.path.relpath(video_path, out_dir)
         videos.append(entry)
-    return {"videos": videos, "processed": len(summary.results) - len(summary.failed),
-            "failed": len(summary.failed)}
+    out = {"videos": videos, "processed": len(summary.results) - len(summary.failed),
+           "failed": len(summary.failed)}
+    if provenance:
+        out["provenance"] = provenance
+    return out

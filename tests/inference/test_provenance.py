@@ -133,6 +133,22 @@ def test_result_json_carries_provenance_and_stays_optional():
     assert any("decoding_backend" in e for e in validate_result(broken))
 
 
+def test_run_summary_carries_the_run_provenance_and_each_videos_backend_and_warnings():
+    from sgfb.pipelines.inference import RunSummary, run_summary_json
+
+    good = make_result()
+    good.provenance = _provenance(["not meaningful on real footage"])
+    bad = VideoResult.failed("cut.mp4", "/in/cut.mp4", "/in/cut.mp4: missing tail")
+    run = {k: v for k, v in _provenance().items() if k not in ("decoding_backend", "warnings")}
+    out = run_summary_json("/out", RunSummary(results=[good, bad]), run)
+    assert out["provenance"] == run
+    first, second = out["videos"]
+    assert first["decoding_backend"] == "pyav"
+    assert first["warnings"] == ["not meaningful on real footage"]
+    assert "decoding_backend" not in second and second["errors"] == ["/in/cut.mp4: missing tail"]
+    assert "provenance" not in run_summary_json("/out", RunSummary(results=[bad]))
+
+
 def test_class_names_from_file(tmp_path):
     path = tmp_path / "classes.txt"
     path.write_text("c000 Holding some clothes\nc001 Putting clothes somewhere\n")

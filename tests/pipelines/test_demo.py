@@ -29,6 +29,13 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert os.path.exists(result.outputs["report"])
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["metrics"] == m and saved["outputs"] == result.outputs
+    records = saved["provenance"]["checkpoints"]
+    assert sorted(records) == ["backbone_only", "scene_graph", "sgfb", "sgfb_oracle"]
+    assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
+               for r in records.values())
+    assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
+    assert saved["machine"]["cpus"] >= 1
+    assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
     assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
     table = format_table(m)
