@@ -6,19 +6,25 @@ action models (stage 2), and run inference on held-out videos.
     python tools/demo.py --out demo_output
     python tools/demo.py --out demo_seed1 --seed 1            # another synthetic world
     python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \\
-        --relation-iters 5 --backbone-iters 5 --head-iters 5  # plumbing check, ~1 minute
+        --relation-iters 5 --backbone-iters 5 --head-iters 5  # plumbing check
 
 Ends with a table of the measured numbers and the paths of the outputs; all of it is also in
 OUT/summary.json (with the wall and CPU seconds of each step). Iteration counts default to
-configs/sg/demo_synthetic.yaml and configs/sgfb/demo_synthetic.yaml.
+configs/sg/demo_synthetic.yaml and configs/sgfb/demo_synthetic.yaml. OMP_WAIT_POLICY defaults
+to PASSIVE (idle OpenMP threads sleep; see docs/benchmarks.md).
 """
 from __future__ import annotations
 
 import os
 import time
 
-from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
-from sgfb.pipelines.demo import DemoConfig, format_table, run_demo
+# Idle OpenMP threads sleep instead of spinning: on a shared machine two spinning threads
+# cost 6-9x the CPU of one (docs/benchmarks.md, "Demo detector iteration"). Set before torch
+# is imported (the OpenMP runtime reads it once); an explicit setting is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from sgfb.engine.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser  # noqa: E402
+from sgfb.pipelines.demo import DemoConfig, format_table, run_demo  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -251,6 +251,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         "provenance": _provenance(checkpoint, {name: os.path.join(out_dir, name, "model.pt")
                                                for name in ACTION_RUNS}),
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
                     "load_average_1_5_15_min": {"start": [round(v, 2) for v in load_at_start],
                                                 "end": [round(v, 2) for v in os.getloadavg()]}}})
     return result

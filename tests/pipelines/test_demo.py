@@ -1,5 +1,7 @@
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -34,7 +36,7 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
                for r in records.values())
     assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
-    assert saved["machine"]["cpus"] >= 1
+    assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
     assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
@@ -49,3 +51,20 @@ def test_format_table_lists_measured_rows_in_order():
     assert lines[2].startswith("stage 1  detector mAP@0.5") and lines[2].endswith("0.250")
     assert lines[3].startswith("stage 2  SGFB, oracle banks mAP") and lines[3].endswith("0.500")
     assert len(lines) == 4
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_demo_tool_lets_openmp_threads_sleep_unless_told_otherwise(given, expected):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = root
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = "\n".join([
+        "import importlib.util, os",
+        f"spec = importlib.util.spec_from_file_location('demo_tool', {os.path.join(root, 'tools', 'demo.py')!r})",
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))",
+        "print(os.environ['OMP_WAIT_POLICY'])"])
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == expected
