@@ -46,6 +46,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-video", action="store_true", help="skip the annotated mp4 files")
     p.add_argument("--no-progress", action="store_true")
     add_shard_argument(p)
+    p.add_argument("--classes", default="", metavar="FILE",
+                   help="action class names (Charades_v1_classes.txt format: 'c000 Holding "
+                        "some clothes'); default: the names stored in the checkpoint")
     args = p.parse_args(argv)
     try:
         shard = resolve_shard(args.shard)
@@ -61,7 +64,8 @@ def main(argv=None) -> int:
 
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,
-                          write_video=not args.no_video, progress=not args.no_progress)
+                          write_video=not args.no_video, progress=not args.no_progress,
+                          classes=args.classes)
     started = time.perf_counter()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # torchrun: this process's GPU
     pipeline = VideoPipeline(args.sg_checkpoint, args.action_checkpoint,

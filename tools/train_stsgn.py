@@ -68,7 +68,8 @@ def main(argv=None) -> int:
     charades = load_charades(config.data.charades, config.data.classes)
     save_resolved(config, args.out, echo=not args.no_progress)  # inputs are valid: now write
     run = run_experiment(config, charades=charades, out_dir=args.out)
-    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names)
+    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names,
+             os.path.basename(args.config) if args.config else "")
     write_json(os.path.join(args.out, "metrics.json"),
                {"metrics": run.metrics, "history": run.history, "seconds": run.seconds})
     for part, values in run.metrics.items():

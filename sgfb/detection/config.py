@@ -54,6 +54,7 @@ class DetectorConfig:
     nms_thresh: float = 0.5
     detections_per_img: int = 50
     representation_size: int = 1024
+    fpn_channels: int = 256          # channels of every FPN level (torchvision's: 256)
     weights: str = ""
     # MSRA-style ResNet (detectron2's model zoo): the stride of a bottleneck sits in its first
     # 1x1 convolution, not in the 3x3 one (torchvision); and its input normalisation
@@ -103,6 +104,8 @@ class DetectorConfig:
         if not 0.0 <= self.score_thresh < 1.0 or not 0.0 < self.nms_thresh <= 1.0:
             raise ValueError(f"detector.score_thresh={self.score_thresh} must be in [0, 1) and "
                              f"detector.nms_thresh={self.nms_thresh} in (0, 1]")
+        if self.fpn_channels < 1:
+            raise ValueError(f"detector.fpn_channels={self.fpn_channels} must be positive")
         if self.detections_per_img < 1 or self.representation_size < 1:
             raise ValueError("detector.detections_per_img and detector.representation_size "
                              "must be positive")

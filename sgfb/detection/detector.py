@@ -25,6 +25,7 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.transform import GeneralizedRCNNTransform, resize_boxes
 from torchvision.ops import MultiScaleRoIAlign
+from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 from sgfb.detection.config import BACKBONES, CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
@@ -213,6 +214,11 @@ def build_faster_rcnn(cfg: DetectorConfig) -> FasterRCNN:
     backbone = resnet_fpn_backbone(backbone_name=BACKBONES[cfg.backbone], weights=None,
                                    norm_layer=_norm_layer(cfg.norm_layer),
                                    trainable_layers=cfg.trainable_layers)
+    if cfg.fpn_channels != backbone.out_channels:   # a narrower (cheaper) pyramid
+        in_channels = [block[0].in_channels for block in backbone.fpn.inner_blocks]
+        backbone.fpn = FeaturePyramidNetwork(in_channels, cfg.fpn_channels,
+                                             extra_blocks=LastLevelMaxPool())
+        backbone.out_channels = cfg.fpn_channels
     anchors = AnchorGenerator(sizes=tuple((int(s),) for s in cfg.anchor_sizes),
                               aspect_ratios=(tuple(float(a) for a in cfg.aspect_ratios),)
                               * len(cfg.anchor_sizes))

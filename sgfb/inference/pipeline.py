@@ -24,6 +24,7 @@ from sgfb.inference.video_actions import SGFBActionModel, load_action_model
 from sgfb.inference.frame_plan import ClipAssembler, FramePlan, plan_frames
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
+from sgfb.inference.run_info import RunInfo, class_names_from, class_source
 from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.models.scene_graph import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
@@ -40,6 +41,7 @@ class InferenceConfig:
     views: int = 10                # temporal test views (SGFB action models)
     crops: int = 3                 # spatial crops per view
     draw_threshold: float = 0.5    # relationships drawn in the video and report
+    classes: str = ""              # Charades_v1_classes.txt-style names (default: the checkpoint's)
     write_video: bool = True
     progress: bool = True
     in_memory_mb: float = 1024.0   # files up to this size are read once into memory
@@ -75,6 +77,12 @@ class VideoPipeline:
                                              TimedHead(base.head, self.timer))
         self.action = load_action_model(action_checkpoint, self.device, self.config.views,
                                         self.config.crops)
+        if self.config.classes:
+            self.action.class_names = class_names_from(self.config.classes,
+                                                       len(self.action.class_names))
+        self.info = RunInfo(sg_checkpoint, action_checkpoint, self.action.class_names,
+                            class_source(self.action.class_names, self.config.classes))
+        self._backend = ""
 
     # ------------------------------------------------------------------ one video
     def _read_once(self, path: str) -> Optional[bytes]:
@@ -203,6 +211,12 @@ class VideoPipeline:
         result.errors.extend(errors)
         return result
 
+    def _with_provenance(self, result: VideoResult) -> VideoResult:
+        """The run's provenance (checkpoints, classes, software) and this video's decoding
+        backend on the result."""
+        result.provenance = self.info.for_video(result.path, self._backend)
+        return result
+
     def _run_video(self, path: str, name: Optional[str], video_out: Optional[str],
                    thumbnails: Optional[Dict[int, bytes]] = None
                    ) -> Tuple[VideoResult, List[str]]:
@@ -212,12 +226,14 @@ class VideoPipeline:
         path = os.path.abspath(path)
         cfg = self.config
         errors: List[str] = []
+        self._backend = ""
         try:
             if not os.path.exists(path):
                 raise VideoDecodeError(f"{path}: no such file")
             with self.timer.stage("decode"):
                 reader = open_video(path, data=self._read_once(path))
             with reader:
+                self._backend = getattr(reader, "backend", "")
                 n, fps = reader.num_frames, reader.fps
                 if n == 0:
                     raise VideoDecodeError(f"{path}: the video has no decodable frame")
@@ -236,15 +252,16 @@ class VideoPipeline:
                 top = [a.class_index for a in actions[:cfg.timeline_classes]]
                 tl = timeline[:, top]
         except (VideoDecodeError, OSError) as exc:
-            return VideoResult.failed(video_id, path, str(exc)), []
+            return self._with_provenance(VideoResult.failed(video_id, path, str(exc))), []
         except Exception as exc:  # a model or data error on this video: report it, go on
-            return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}"), []
-        return VideoResult(
+            return self._with_provenance(
+                VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")), []
+        return self._with_provenance(VideoResult(
             video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
             sampled_frames=[FramePrediction(int(i), float(t), g)
                             for i, t, g in zip(indices, times, graphs)],
             actions=actions, timeline=ActionTimeline(tl_times, top, tl),
-            class_names=list(self.action.class_names)), errors
+            class_names=list(self.action.class_names))), errors
 
     def plan(self, num_frames: int, seconds: np.ndarray, graph_frames: np.ndarray,
              tl_times: np.ndarray, annotate: bool) -> FramePlan:
@@ -297,12 +314,17 @@ class VideoPipeline:
             remove_stale_temporaries(out_dir, recursive=True)
         summary = RunSummary()
         strips: Dict[str, List[Tuple[int, bytes]]] = {}  # the report's images, from the decode
+        warned: set = set()
         for number, path in enumerate(videos, 1):
             log(f"[{number}/{len(videos)}] {path}")
             json_path, video_path = output_paths(out_dir, names[path])
             thumbnails: Dict[int, bytes] = {}
             result, video_errors = self._run_video(
                 path, names[path], video_path if self.config.write_video else None, thumbnails)
+            for warning in result.provenance.get("warnings", []):
+                if warning not in warned:   # once per run on the console
+                    warned.add(warning)
+                    log(f"WARNING: {warning}")
             if result.ok:
                 strips[result.video_id] = report_strip(result, thumbnails)
                 summary.video_seconds += result.duration_s
@@ -327,7 +349,7 @@ class VideoPipeline:
         else:
             write_report(out_dir, summary.results, strip, threshold=self.config.draw_threshold)
         write_json(os.path.join(out_dir, shard.name("summary.json")),
-                   run_summary_json(out_dir, summary))
+                   run_summary_json(out_dir, summary, self.info.for_run()))
         summary.seconds = self.timer.as_dict()
         return summary
 
@@ -338,20 +360,28 @@ def output_paths(out_dir: str, name: str) -> tuple:
     return base + ".json", base + ".annotated.mp4"
 
 
-def run_summary_json(out_dir: str, summary: RunSummary) -> dict:
-    """What ``summary.json`` records: every input, its outputs or why it failed."""
+def run_summary_json(out_dir: str, summary: RunSummary,
+                     provenance: Optional[dict] = None) -> dict:
+    """What ``summary.json`` records: every input, its outputs or why it failed, the video's
+    decoding backend and warnings; ``provenance`` (checkpoints, classes, software) once."""
     videos = []
     for result in summary.results:
         json_path, video_path = output_paths(out_dir, result.video_id)
         entry = {"input": result.path, "name": result.video_id, "ok": result.ok,
                  "errors": list(result.errors)}
+        if result.provenance:
+            entry["decoding_backend"] = result.provenance.get("decoding_backend", "unknown")
+            entry["warnings"] = list(result.provenance.get("warnings", []))
         if result.ok:
             entry["json"] = os.path.relpath(json_path, out_dir)
             if os.path.isfile(video_path):
                 entry["annotated_video"] = os.path.relpath(video_path, out_dir)
         videos.append(entry)
-    return {"videos": videos, "processed": len(summary.results) - len(summary.failed),
-            "failed": len(summary.failed)}
+    out = {"videos": videos, "processed": len(summary.results) - len(summary.failed),
+           "failed": len(summary.failed)}
+    if provenance:
+        out["provenance"] = provenance
+    return out
 
 
 REPORT_FRAMES = 8   # write_report's strip: frames per video

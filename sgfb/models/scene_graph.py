@@ -14,6 +14,7 @@ from sgfb.detection.config import DetectorConfig
 from sgfb.detection.detector import SGDetector, build_detector
 from sgfb.utils.checkpoint import load_checkpoint
 from sgfb.utils.config import apply_mapping
+from sgfb.utils.provenance import PROVENANCE_KEY
 from sgfb.relations.head import RelationHeadConfig
 from sgfb.relations.heads import HEAD_KINDS, build_relation_head
 from sgfb.relations.predictor import SceneGraphPredictor
@@ -29,8 +30,10 @@ def detector_channels(detector: SGDetector) -> int:
 def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                       head: Optional[torch.nn.Module], head_cfg: RelationHeadConfig,
                       counts: np.ndarray, pair_counts: np.ndarray,
-                      config: Dict[str, Any]) -> Dict[str, Any]:
-    return {
+                      config: Dict[str, Any],
+                      provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """``provenance``: :func:`sgfb.utils.provenance.training_record` (left out when None)."""
+    state = {
         "kind": CHECKPOINT_KIND,
         "detector": detector.state_dict(),
         "detector_config": detector_cfg.to_dict(),
@@ -44,6 +47,9 @@ def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                           "resize": [detector_cfg.min_size, detector_cfg.max_size]},
         "config": config,
     }
+    if provenance is not None:
+        state[PROVENANCE_KEY] = provenance
+    return state
 
 
 def load_scene_graph_model(path: str, head: Optional[str] = None,

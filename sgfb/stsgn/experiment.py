@@ -3,6 +3,7 @@ and their evaluation. The ``tools/*_stsgn.py`` scripts are thin wrappers around 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -12,6 +13,7 @@ import torch
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 from sgfb.structures.graph_file import load_graph_source
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
@@ -122,9 +124,14 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
 
 
 def save_run(path: str, config: ExperimentConfig, run: RunResult,
-             class_names: Optional[List[str]]) -> None:
-    """A checkpoint that carries everything prediction needs (config, vocabularies)."""
+             class_names: Optional[List[str]], config_name: str = "") -> None:
+    """A checkpoint that carries everything prediction needs (config, vocabularies) and its
+    training record (:mod:`sgfb.utils.provenance`)."""
+    annotations = config.data.annotations
+    source = annotations if os.path.isdir(annotations) else os.path.dirname(annotations)
     save_checkpoint(path, {
+        PROVENANCE_KEY: training_record(config_name, dataset_kind(source),
+                                        len(run.split.get("train", [])), "videos", annotations),
         "format": CHECKPOINT_FORMAT,
         "model_config": dataclasses.asdict(config.model),
         "state_dict": run.model.state_dict(),

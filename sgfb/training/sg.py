@@ -36,6 +36,7 @@ from sgfb.relations.pairs import pairs_from_ground_truth
 from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.training.sg_config import SGConfig
 from sgfb.models.scene_graph import detector_channels, scene_graph_state
+from sgfb.utils.provenance import dataset_kind, training_record
 from sgfb.structures.scene_graph import SceneGraph
 
 
@@ -142,6 +143,8 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
     counts, pair_counts = count_relationships(ag.scene_graph(k) for k in train_keys)
     log(f"{len(train_keys)} training frames, {len(val_keys)} validation frames "
         f"({ag.source}, preset {cfg.data.preset!r})")
+    provenance = training_record(cfg.config_name, dataset_kind(cfg.data.annotations),
+                                 len(train_keys), "frames", cfg.data.annotations)
     torch.manual_seed(cfg.detector_solver.seed)   # the same initial weights on every process
     detector = build_detector(cfg.detector)
     model_path = os.path.join(out_dir, "model.pt")
@@ -168,7 +171,8 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
             raise Interrupted(f"detector training stopped; resume with --resume ({out_dir})")
         if info.is_main:
             save_checkpoint(model_path, scene_graph_state(detector, cfg.detector, None,
-                                                          cfg.relations, counts, pair_counts, config))
+                                                          cfg.relations, counts, pair_counts, config,
+                                                          provenance))
         barrier(info)
 
     head: Optional[nn.Module] = None
@@ -195,6 +199,7 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
     if info.is_main:
         save_checkpoint(model_path, scene_graph_state(detector.cpu(), cfg.detector,
                                                       head.cpu() if head is not None else None,
-                                                      cfg.relations, counts, pair_counts, config))
+                                                      cfg.relations, counts, pair_counts, config,
+                                                          provenance))
     barrier(info)
     return model_path

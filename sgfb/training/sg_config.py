@@ -41,6 +41,7 @@ class SGConfig:
     stages: List[str] = field(default_factory=lambda: list(STAGES))
     device: str = "auto"
     test_batch_size: int = 4
+    config_name: str = ""            # the YAML file's name (set by resolve_config)
 
     def check(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]

@@ -1,6 +1,5 @@
 """The training-recipe keys beyond the paper (issue #15): schedule, losses, selection,
 regularisers, and the per-epoch history a run writes."""
-import json
 import math
 
 import pytest
