@@ -30,7 +30,7 @@ from sgfb.data.action_genome import ActionGenome  # noqa: E402
 from sgfb.stsgn.graphs import FrameGraphs  # noqa: E402
 from sgfb.stsgn.model import STSGN, ModelConfig  # noqa: E402
 from sgfb.stsgn.tasks import SampleBuilder  # noqa: E402
-from sgfb.stsgn.training import loss_of, sample_logits  # noqa: E402
+from sgfb.training.stsgn_loop import loss_of, sample_logits  # noqa: E402
 
 REAL_SUBSET = os.path.join(ROOT, "..", "shared", "data", "ag_real_subset",
                            "object_bbox_and_relationship.pkl")

@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 
 from sgfb.utils.config import apply_overrides  # noqa: E402
 from sgfb.training.bank_only import BankOnlyConfig, run_bank_only  # noqa: E402
-from sgfb.stsgn.experiment import (ExperimentConfig, load_charades,  # noqa: E402
+from sgfb.training.stsgn import (ExperimentConfig, load_charades,  # noqa: E402
                                    load_graph_data, run_experiment)
 
 

@@ -124,7 +124,8 @@ def evaluate_stage1(checkpoint: str, annotations: str, frames: str, batch_size: 
     from sgfb.evaluation.sg_recall import evaluate_recall
     from sgfb.models.scene_graph import load_scene_graph_model
     from sgfb.evaluation.sg_testing import save_graph_dir
-    from sgfb.training.sg import predict_frames, split_keys
+    from sgfb.data.ag_splits import split_keys
+    from sgfb.evaluation.sg_prediction import predict_frames
     from sgfb.relations.frames import SceneGraphFrames
 
     cpu = torch.device("cpu")

@@ -18,8 +18,8 @@ import os
 
 from sgfb.utils.atomic_io import atomic_write, write_json
 from sgfb.data.action_genome import fps_lookup
-from sgfb.stsgn.experiment import evaluate_csv, load_charades
-from sgfb.stsgn.scores_csv import per_class_table
+from sgfb.training.stsgn import evaluate_csv, load_charades
+from sgfb.evaluation.stsgn_scores import per_class_table
 from sgfb.utils.cli import run_cli, tool_parser
 
 

@@ -16,8 +16,9 @@ graph set (both as test_sg.py --save-graphs writes them).
 """
 from __future__ import annotations
 
-from sgfb.stsgn.experiment import load_graph_data, load_model, predict_to_csv
-from sgfb.stsgn.scores_csv import SPLITS
+from sgfb.models.stsgn import load_model
+from sgfb.training.stsgn import load_graph_data, predict_to_csv
+from sgfb.evaluation.stsgn_scores import SPLITS
 from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 
 

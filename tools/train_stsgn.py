@@ -19,7 +19,7 @@ from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 from sgfb.utils.config import apply_mapping, apply_overrides, load_yaml
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.utils.config import save_resolved
-from sgfb.stsgn.experiment import ExperimentConfig, load_charades, run_experiment, save_run
+from sgfb.training.stsgn import ExperimentConfig, load_charades, run_experiment, save_run
 
 
 def parse_args(argv=None):

@@ -18,7 +18,8 @@ from sgfb.evaluation.sg_protocols import DEFAULT_PROTOCOL, get_protocol
 from sgfb.evaluation.sg_recall import DEFAULT_KS, evaluate_tables
 from sgfb.evaluation.graph_predictions import protocol_frames, truth_table
 from sgfb.models.scene_graph import load_scene_graph_model
-from sgfb.training.sg import predict_frames, split_keys
+from sgfb.data.ag_splits import split_keys
+from sgfb.evaluation.sg_prediction import predict_frames
 from sgfb.relations.frames import SceneGraphFrames
 from sgfb.structures.graph_file import save_graph_table, save_graphs
 from sgfb.structures.graph_table import GraphTable

@@ -18,7 +18,6 @@ import torch
 from sgfb.data.clip_transforms import short_side_resize, test_transform
 from sgfb.data.clips import clip_indices, clip_span, test_clips
 from sgfb.utils.checkpoint import load_checkpoint
-from sgfb.utils.config import apply_mapping
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs
 from sgfb.feature_bank.window import query_window
 from sgfb.structures.scene_graph import SceneGraph
@@ -29,21 +28,11 @@ class SGFBActionModel:
 
     def __init__(self, path: str, device: torch.device, views: int = 10, crops: int = 3,
                  batch_size: int = 4, state: Dict[str, Any] | None = None) -> None:
-        from sgfb.training.action_config import ActionConfig
-        from sgfb.training.action import CHECKPOINT_KIND, build_action_model
+        from sgfb.models.action import action_model_from_checkpoint
 
         state = state if state is not None else load_checkpoint(path)
-        if state.get("kind") != CHECKPOINT_KIND:
-            raise ValueError(f"{path}: not an SGFB action checkpoint (kind {state.get('kind')!r})")
-        cfg = apply_mapping(ActionConfig(), state["config"])
-        cfg.model.backbone.weights = ""
-        cfg.model.init = ""
-        self.class_names: List[str] = list(state["class_names"])
+        self.model, self.class_names = action_model_from_checkpoint(state, path)
         pre, bank = state["preprocessing"], state["bank"]
-        # a two-stage run's first stage (backbone-only head) carries the same kind
-        self.model = build_action_model(cfg, len(self.class_names),
-                                        fbo=cfg.model.fbo if bank["fbo"] else "none")
-        self.model.load_state_dict(state["model"])
         self.model.to(device).eval()
         self.device, self.views, self.crops, self.batch_size = device, views, crops, batch_size
         self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
@@ -118,7 +107,7 @@ class STSGNActionModel:
     frames). ``trimmed`` models classify pre-cut action segments and are refused here."""
 
     def __init__(self, path: str, device: torch.device) -> None:
-        from sgfb.stsgn.experiment import load_model
+        from sgfb.models.stsgn import load_model
 
         self.model, meta = load_model(path)
         self.model.to(device)
@@ -189,7 +178,7 @@ def load_action_model(path: str, device: torch.device, views: int = 10, crops: i
     state = load_checkpoint(path)
     if state.get("kind") == "sgfb.action/1":
         return SGFBActionModel(path, device, views, crops, state=state)
-    from sgfb.stsgn.experiment import CHECKPOINT_FORMAT
+    from sgfb.models.stsgn import CHECKPOINT_FORMAT
     if state.get("format") == CHECKPOINT_FORMAT:
         return STSGNActionModel(path, device)
     raise ValueError(f"{path}: neither an SGFB action checkpoint (train_sgfb.py) nor an ST-SGN "

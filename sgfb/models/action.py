@@ -8,12 +8,19 @@ Inputs: clips ``[B, 3, T, H, W]`` (normalised as the backbone's ``preprocessing`
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import nn
 
-from sgfb.feature_bank.fbo import BankOnlyClassifier
+from sgfb.backbone.build import build_backbone
+from sgfb.backbone.config import BackboneConfig
+from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead
+from sgfb.structures.confidence import feature_dim
+from sgfb.utils.config import apply_mapping
+
+#: ``kind`` of the checkpoints ``tools/train_sgfb.py`` writes.
+CHECKPOINT_KIND = "sgfb.action/1"
 
 
 class ActionModel(nn.Module):
@@ -56,3 +63,31 @@ class ActionModel(nn.Module):
         if clips is None:
             raise ValueError("this model needs video clips")
         return self.head(self.clip_features(clips), bank, mask)
+
+
+def build_action_model(backbone: BackboneConfig, bank_layout: str, num_classes: int,
+                       fbo: str = "nl", dropout: float = 0.3) -> ActionModel:
+    """The backbone ``backbone`` describes and an SGFB head fusing its clip feature with the
+    bank window (``fbo`` ``mean`` / ``max`` / ``nl``; ``none``: the backbone alone)."""
+    net = build_backbone(backbone)
+    head = SGFBHead(net.out_dim, feature_dim(bank_layout), num_classes, fbo=fbo, dropout=dropout)
+    return ActionModel(net, head)
+
+
+def action_model_from_checkpoint(state: Mapping[str, Any], path: str
+                                 ) -> Tuple[ActionModel, List[str]]:
+    """The model of an action checkpoint (its stored model and bank settings; weights
+    loaded) and its class names. A two-stage run's first stage (backbone-only head) carries
+    the same kind; ``bank.fbo`` says which head it has."""
+    if state.get("kind") != CHECKPOINT_KIND:
+        raise ValueError(f"{path}: not an SGFB action checkpoint (kind {state.get('kind')!r})")
+    config: Dict[str, Any] = state["config"]
+    model_cfg, data_cfg = config.get("model", {}), config.get("data", {})
+    backbone = apply_mapping(BackboneConfig(), model_cfg.get("backbone", {}))
+    backbone.weights = ""   # the checkpoint holds the weights
+    class_names = list(state["class_names"])
+    fbo = model_cfg.get("fbo", "nl") if state["bank"]["fbo"] else "none"
+    model = build_action_model(backbone, data_cfg.get("bank_layout", "paper"), len(class_names),
+                               fbo=fbo, dropout=float(model_cfg.get("dropout", 0.3)))
+    model.load_state_dict(state["model"])
+    return model, class_names

@@ -1,3 +1,3 @@
 """ST-SGN (graph networks over scene-graph sequences) and the RelMat baseline; see
 docs/stsgn.md. Models: sgfb.stsgn.model; tasks: sgfb.stsgn.tasks; runs from files:
-sgfb.stsgn.experiment."""
+sgfb.training.stsgn."""

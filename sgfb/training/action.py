@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 
 from sgfb.utils.atomic_io import write_json
-from sgfb.backbone import build_backbone
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
@@ -27,16 +26,14 @@ from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
-from sgfb.models.action import ActionModel
-from sgfb.structures.confidence import feature_dim
-from sgfb.feature_bank.fbo import SGFBHead
+from sgfb.models.action import CHECKPOINT_KIND, ActionModel
+from sgfb.models.action import build_action_model as build_models_action
 from sgfb.feature_bank.provider import BankStore
 from sgfb.training.action_config import ActionConfig
 from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
 from sgfb.feature_bank.extract import extract_banks
 from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 
-CHECKPOINT_KIND = "sgfb.action/1"
 
 
 # ----------------------------------------------------------------------------- data
@@ -114,10 +111,8 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
 
 # ---------------------------------------------------------------------------- model
 def build_action_model(cfg: ActionConfig, num_classes: int, fbo: Optional[str] = None) -> ActionModel:
-    backbone = build_backbone(cfg.model.backbone)
-    head = SGFBHead(backbone.out_dim, feature_dim(cfg.data.bank_layout), num_classes,
-                    fbo=cfg.model.fbo if fbo is None else fbo, dropout=cfg.model.dropout)
-    return ActionModel(backbone, head)
+    return build_models_action(cfg.model.backbone, cfg.data.bank_layout, num_classes,
+                               fbo=cfg.model.fbo if fbo is None else fbo, dropout=cfg.model.dropout)
 
 
 def load_backbone_from(model: ActionModel, path: str) -> None:

@@ -3,7 +3,7 @@ the clip feature removed): each sample's bank window of confidence matrices C = 
 (875-d), pooled over its frames, through :class:`~sgfb.feature_bank.fbo.BankOnlyClassifier`.
 
 It runs on exactly the samples, splits, optimiser and early stopping of the ST-SGN
-experiments (:mod:`sgfb.stsgn.experiment`), so its mAP sits beside RelMat's and the graph
+experiments (:mod:`sgfb.training.stsgn`), so its mAP sits beside RelMat's and the graph
 networks' on the same test videos: ``frame`` task (one annotated frame's window, labels in
 progress then) and ``video`` task (10 s slices, slice logits max-pooled, video labels).
 """
@@ -20,10 +20,10 @@ from torch import nn
 
 from sgfb.structures.confidence import feature_dim, frame_features
 from sgfb.feature_bank.fbo import BankOnlyClassifier
-from sgfb.stsgn.experiment import DataConfig, load_charades
+from sgfb.training.stsgn import DataConfig, load_charades
 from sgfb.stsgn.graphs import segment_ids
 from sgfb.stsgn.tasks import build_samples, make_split, select_videos
-from sgfb.stsgn.training import TrainConfig, metrics, predict, train
+from sgfb.training.stsgn_loop import TrainConfig, metrics, predict, train
 from sgfb.data.action_genome import ActionGenome
 from sgfb.evaluation.graph_predictions import load_prediction_dir
 

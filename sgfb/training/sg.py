@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -27,8 +26,9 @@ from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
 from sgfb.evaluation.sg_recall import evaluate_recall
-from sgfb.relations.frames import (SceneGraphClips, SceneGraphFrames, collate_graph_clips,
-                                   collate_graph_frames, video_clips)
+from sgfb.relations.frames import (
+    SceneGraphClips, SceneGraphFrames, collate_graph_clips, collate_graph_frames,
+)
 from sgfb.relations.frequency import FrequencyPrior, count_relationships
 from sgfb.relations.heads import TRAINED_KINDS, build_relation_head, is_temporal
 from sgfb.relations.losses import relation_loss
@@ -38,16 +38,8 @@ from sgfb.training.sg_config import SGConfig
 from sgfb.models.scene_graph import detector_channels, scene_graph_state
 from sgfb.utils.provenance import dataset_kind, training_record
 from sgfb.structures.scene_graph import SceneGraph
-
-
-def split_keys(ag: ActionGenome, split: str, limit: int = 0) -> List[str]:
-    """Frame keys of AG's ``train`` or ``test`` videos (evenly thinned to ``limit``)."""
-    keys = [f.key for f in ag if f.split == split] if any(f.split for f in ag) else []
-    if not keys:
-        raise ValueError(f"{ag.source}: no frames of the {split!r} split")
-    if limit and len(keys) > limit:
-        keys = [keys[i] for i in np.linspace(0, len(keys) - 1, limit).round().astype(int)]
-    return keys
+from sgfb.data.ag_splits import split_keys
+from sgfb.evaluation.sg_prediction import predict_frames
 
 
 class RelationTraining(nn.Module):
@@ -90,28 +82,6 @@ def detector_step(model: nn.Module, batch) -> Dict[str, torch.Tensor]:
 def relation_step(model: nn.Module, batch) -> Dict[str, torch.Tensor]:
     images, graphs, _ = batch
     return model(images, graphs)
-
-
-def prediction_batches(keys: Sequence[str], batch_size: int, by_video: bool) -> List[List[int]]:
-    """Dataset indices in batches of ``batch_size`` frames, or one batch per video (its frames
-    in time order) when ``by_video`` (temporal heads see a whole video at once)."""
-    if by_video:
-        return video_clips(keys, max(len(keys), 1))
-    return [list(range(s, min(s + batch_size, len(keys)))) for s in range(0, len(keys), batch_size)]
-
-
-@torch.no_grad()
-def predict_frames(predictor: SceneGraphPredictor, dataset: SceneGraphFrames, mode: str,
-                   batch_size: int, device: torch.device, progress: bool = False) -> Dict[str, SceneGraph]:
-    from tqdm import tqdm
-    out: Dict[str, SceneGraph] = {}
-    batches = prediction_batches(dataset.keys, batch_size, is_temporal(predictor.head))
-    for indices in tqdm(batches, desc=f"{mode} frames", disable=not progress):
-        images, graphs, keys = collate_graph_frames([dataset[i] for i in indices])
-        predicted = predictor.predict([im.to(device) for im in images], keys,
-                                      graphs if mode != "sgdet" else None, mode)
-        out.update(zip(keys, predicted))
-    return out
 
 
 def recall_validation(predictor_of: Callable[[nn.Module], SceneGraphPredictor],

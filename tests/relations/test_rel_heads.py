@@ -240,7 +240,7 @@ def test_config_rejects_bad_values():
 
 def test_video_clips_have_equal_lengths():
     from sgfb.relations.frames import video_clips
-    from sgfb.training.sg import prediction_batches
+    from sgfb.evaluation.sg_prediction import prediction_batches
     keys = [f"a.mp4/{i:06d}.png" for i in (5, 1, 3, 4, 2)] + ["b.mp4/000001.png"]
     # a's frames in time order are indices 1, 4, 2, 3, 0
     assert video_clips(keys, 2) == [[1, 4], [2, 3], [3, 0], [5]]

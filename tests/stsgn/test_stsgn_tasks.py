@@ -8,7 +8,7 @@ from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig, model_names
 from sgfb.stsgn.tasks import build_samples, make_split, split_videos
-from sgfb.stsgn.training import TrainConfig, paper_recipe, predict, sample_logits, train
+from sgfb.training.stsgn_loop import TrainConfig, paper_recipe, predict, sample_logits, train
 
 FPS = 10.0
 

@@ -10,9 +10,9 @@ from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
 from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig
-from sgfb.stsgn.monitor import part_of, read_history
+from sgfb.training.stsgn_monitor import part_of, read_history
 from sgfb.stsgn.tasks import build_samples
-from sgfb.stsgn.training import (TrainConfig, loss_of, lr_factor, paper_recipe,
+from sgfb.training.stsgn_loop import (TrainConfig, loss_of, lr_factor, paper_recipe,
                                  positive_weights, train)
 
 
@@ -143,7 +143,7 @@ def test_node_init_std():
 def test_paper_config_file_restores_the_papers_settings():
     from pathlib import Path
     from sgfb.utils.config import apply_mapping, load_yaml
-    from sgfb.stsgn.experiment import ExperimentConfig
+    from sgfb.training.stsgn import ExperimentConfig
     config = apply_mapping(ExperimentConfig(), load_yaml(
         str(Path(__file__).resolve().parents[2] / "configs" / "stsgn" / "paper.yaml")))
     paper = paper_recipe(TrainConfig())

@@ -4,7 +4,7 @@ import pytest
 from sgfb.data.action_genome import ActionGenome
 from sgfb.synthetic import make_synthetic
 from sgfb.structures import SceneGraph, save_graphs
-from sgfb.stsgn.experiment import load_graph_data
+from sgfb.training.stsgn import load_graph_data
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def _charades():
 
 
 def test_evaluate_csv_scores_one_split_and_excludes_classes_without_positives(tmp_path):
-    from sgfb.stsgn.experiment import evaluate_csv
+    from sgfb.training.stsgn import evaluate_csv
     path = tmp_path / "scores.csv"
     # c002 has no positive: excluded; AP(c000) = 1, AP(c001) = 1/2 (BBBBB ranks above AAAAA)
     path.write_text("video_id,split,c000,c001,c002\nAAAAA,test,0.1,0.3,0.5\n"
@@ -97,7 +97,7 @@ def test_evaluate_csv_scores_one_split_and_excludes_classes_without_positives(tm
     ("frame_key,c000,c001\nAAAAA/x.png,0.1,0.9\n", "row 2: malformed frame key"),
 ])
 def test_evaluate_csv_refuses_what_would_lie(tmp_path, text, message):
-    from sgfb.stsgn.experiment import evaluate_csv
+    from sgfb.training.stsgn import evaluate_csv
     path = tmp_path / "scores.csv"
     path.write_text(text)
     with pytest.raises(ValueError) as info:
@@ -106,7 +106,7 @@ def test_evaluate_csv_refuses_what_would_lie(tmp_path, text, message):
 
 
 def test_prediction_split_selection():
-    from sgfb.stsgn.scores_csv import video_split_of, videos_for
+    from sgfb.evaluation.stsgn_scores import video_split_of, videos_for
     split = {"train": ["A", "B"], "val": ["C"], "test": ["D"]}
     videos = ["A", "B", "C", "D", "E"]
     assert videos_for("test", videos, split) == ["D", "E"]    # E: never seen by the checkpoint
@@ -119,7 +119,7 @@ def test_prediction_split_selection():
 
 
 def test_per_class_table_sorted_with_names():
-    from sgfb.stsgn.scores_csv import per_class_table
+    from sgfb.evaluation.stsgn_scores import per_class_table
     table = per_class_table({"c000": 0.25, "c001": 0.75}, ["Holding clothes", "Opening a door"])
     assert table.splitlines()[2:] == ["| c001 | Opening a door | 0.7500 |",
                                       "| c000 | Holding clothes | 0.2500 |"]

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from sgfb.evaluation.mean_ap import mean_average_precision
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN
-from sgfb.stsgn.monitor import EpochLog, NormMeter, weight_norms
+from sgfb.training.stsgn_monitor import EpochLog, NormMeter, weight_norms
 from sgfb.stsgn.tasks import SampleSet
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from sgfb.stsgn.experiment import ExperimentConfig, GraphData, run_experiment
+from sgfb.training.stsgn import ExperimentConfig, GraphData, run_experiment
 from sgfb.data.charades import Charades
 
 ROWS: List[Tuple[str, str]] = [("RelMat", "relmat")] + [

@@ -12,17 +12,17 @@ import torch
 
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
-from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import save_checkpoint
 from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 from sgfb.structures.graph_file import load_graph_source
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig
-from sgfb.stsgn.scores_csv import evaluate_scores, video_split_of, videos_for, write_scores
+from sgfb.evaluation.stsgn_scores import evaluate_scores, video_split_of, videos_for, write_scores
 from sgfb.stsgn.tasks import build_samples, make_split, select_videos
-from sgfb.stsgn.training import TrainConfig, metrics, predict, train
+from sgfb.models.stsgn import CHECKPOINT_FORMAT
+from sgfb.training.stsgn_loop import TrainConfig, metrics, predict, train
 
-CHECKPOINT_FORMAT = "sgfb.stsgn/1"
 
 
 @dataclass
@@ -145,20 +145,11 @@ def save_run(path: str, config: ExperimentConfig, run: RunResult,
     })
 
 
-def load_model(path: str) -> tuple[STSGN, Dict]:
-    ckpt = load_checkpoint(path)
-    if ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an ST-SGN checkpoint (format {ckpt.get('format')!r})")
-    model = STSGN(ModelConfig(**ckpt["model_config"]))
-    model.load_state_dict(ckpt["state_dict"])
-    return model.eval(), ckpt
-
-
 def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out: str,
                    split_name: str = "test",
                    split: Optional[Dict[str, Sequence[str]]] = None) -> tuple[int, str]:
     """Write one row of class scores per frame (``level="frame"``) or video of the videos of
-    ``split_name`` (see :func:`~sgfb.stsgn.scores_csv.videos_for`: by default those the
+    ``split_name`` (see :func:`~sgfb.evaluation.stsgn_scores.videos_for`: by default those the
     checkpoint was neither trained nor validated on); returns (rows, split written)."""
     if level not in ("frame", "video"):
         raise ValueError(f"level must be 'frame' or 'video', got {level!r}")
@@ -180,5 +171,5 @@ def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out
 
 def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], float]] = None
                  ) -> Dict:
-    """See :func:`sgfb.stsgn.scores_csv.evaluate_scores`."""
+    """See :func:`sgfb.evaluation.stsgn_scores.evaluate_scores`."""
     return evaluate_scores(path, charades, fps)
