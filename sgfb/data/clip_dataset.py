@@ -106,6 +106,9 @@ class CharadesClips(Dataset):
         backend: video decoder (``"auto"``, ``"torchcodec"``, ``"pyav"``, ``"decord"``).
         video_ext: file extension of the videos.
         max_open_videos: readers each process keeps open (least recently used closed first).
+        index_dir: a folder where the videos' packet indices are stored and reused by
+            every worker of every epoch (:mod:`sgfb.data.index_store`); ``None``: each
+            worker process indexes the videos it reads.
         prepared_dir: a folder of prepared copies (``tools/prepare_videos.py``): a video with
             a current copy there is read from the copy (same frames and times, short GOP,
             smaller), the others from ``videos_dir``.
@@ -120,7 +123,7 @@ class CharadesClips(Dataset):
                  video_ext: str = ".mp4", flip_prob: float = 0.5,
                  mean: Sequence[float] = DEFAULT_MEAN,
                  std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8,
-                 prepared_dir: Optional[str] = None) -> None:
+                 prepared_dir: Optional[str] = None, index_dir: Optional[str] = None) -> None:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
         if num_frames < 1 or stride < 1:
@@ -146,7 +149,7 @@ class CharadesClips(Dataset):
         self.num_classes = charades.num_classes if num_classes is None else int(num_classes)
         self.backend = backend
         self.video_ext = video_ext
-        self.readers = ReaderCache(backend, max_open=max_open_videos)
+        self.readers = ReaderCache(backend, max_open=max_open_videos, index_dir=index_dir)
         self.prepared = PreparedVideos(os.fspath(prepared_dir)) if prepared_dir else None
         self.transform = ClipTransform(
             train=split == "train", crop=int(crop),

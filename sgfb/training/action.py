@@ -36,6 +36,7 @@ from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
 from sgfb.feature_bank.extract import extract_banks
 
 CHECKPOINT_KIND = "sgfb.action/1"
+VIDEO_INDEX_DIR = "video_index"  # in the run folder: packet indices shared by all epochs
 
 
 # ----------------------------------------------------------------------------- data
@@ -99,7 +100,9 @@ class ClassSubset(torch.utils.data.Dataset):
 
 
 def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], split: str,
-                 banks: Optional[BankStore]) -> CharadesClips:
+                 banks: Optional[BankStore], index_dir: Optional[str] = None) -> CharadesClips:
+    """index_dir: where the videos' packet indices are kept across epochs (the DataLoader
+    workers live one epoch; :mod:`sgfb.data.index_store`)."""
     d, b = cfg.data, cfg.model.backbone
     return CharadesClips(d.videos, charades, ids, fps=d.fps or None, num_frames=b.num_frames,
                          stride=b.sampling_rate, crop=b.crop_size,
@@ -108,7 +111,7 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
                          num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
                          bank_provider=banks, mean=cfg.model.backbone.mean,
                          std=cfg.model.backbone.std, prepared_dir=d.prepared_videos or None,
-                         backend=d.video_backend)
+                         backend=d.video_backend, index_dir=index_dir)
 
 
 # ---------------------------------------------------------------------------- model
@@ -229,7 +232,8 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
         if missing:
             log(f"{len(missing)} videos have no bank in {bank_dir} (empty windows), e.g. {missing[:3]}")
     class_names = [train_split.class_name(c) for c in range(train_split.num_classes)]
-    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks)
+    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks,
+                             index_dir=os.path.join(out_dir, VIDEO_INDEX_DIR))
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
     if not info.is_main:   # the main process evaluates; the others are done
