@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from sgfb.utils.atomic_io import write_json
+from sgfb.utils.atomic_io import remove_stale_temporaries, write_json
 from sgfb.backbone import build_backbone
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
@@ -232,8 +232,10 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
         if missing:
             log(f"{len(missing)} videos have no bank in {bank_dir} (empty windows), e.g. {missing[:3]}")
     class_names = [train_split.class_name(c) for c in range(train_split.num_classes)]
-    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks,
-                             index_dir=os.path.join(out_dir, VIDEO_INDEX_DIR))
+    index_dir = os.path.join(out_dir, VIDEO_INDEX_DIR)
+    if info.is_main:  # what killed workers were writing
+        remove_stale_temporaries(index_dir)
+    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks, index_dir=index_dir)
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
     if not info.is_main:   # the main process evaluates; the others are done
