@@ -1,26 +1,70 @@
 import json
 import os
+import subprocess
+import sys
+
+import pytest
 
 from sgfb.inference.result import read_result_json
-from sgfb.demo import DemoConfig, format_table, run_demo
+from sgfb.demo import TABLE, DemoConfig, format_table, run_demo
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     lines = []
     config = DemoConfig(videos=5, seconds=4.0, seed=0, workers=1, detector_iters=2,
-                        relation_iters=2, action_iters=2, infer_videos=1)
+                        relation_iters=2, backbone_iters=2, head_iters=2, infer_videos=1)
     result = run_demo(str(tmp_path), config, log=lines.append)
     m = result.metrics
-    for mode in ("predcls", "sgdet"):
-        for head in ("reldn", "frequency"):
-            assert 0.0 <= m[f"{mode} R@20 (no) {head}"] <= 1.0
-    assert 0.0 <= m["SGFB (FBO-NL, predicted banks) mAP"] <= 1.0
-    assert 0.0 <= m["ST-SGN mAP"] <= 1.0
+    assert sorted(m) == sorted(key for key, _ in TABLE)
+    for key, _ in TABLE:
+        assert m[key] == m[key]          # measured (not NaN)
     [path] = result.inference_paths
     prediction = read_result_json(path)
     assert prediction.actions and prediction.sampled_frames
+    checkpoints = prediction.provenance["checkpoints"]
+    assert checkpoints["scene_graph"]["data_kind"] == "synthetic"
+    assert checkpoints["scene_graph"]["config_name"] == "demo_synthetic.yaml"
+    assert checkpoints["action"]["data_kind"] == "synthetic"
+    assert prediction.provenance["warnings"] == []      # synthetic model, synthetic video
     assert os.path.exists(path[:-len(".json")] + ".annotated.mp4")
     assert os.path.exists(result.outputs["report"])
-    saved = json.loads((tmp_path / "demo_metrics.json").read_text())
-    assert saved["metrics"] == m
-    assert "SGFB" in format_table(m) and any(line.startswith("[6/6]") for line in lines)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["metrics"] == m and saved["outputs"] == result.outputs
+    records = saved["provenance"]["checkpoints"]
+    assert sorted(records) == ["backbone_only", "scene_graph", "sgfb", "sgfb_oracle"]
+    assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
+               for r in records.values())
+    assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
+    assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
+    assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
+    assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
+    assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
+    table = format_table(m)
+    assert "SGDet R@20" in table and "SGFB, oracle banks" in table
+    assert any(line.startswith("[5/5]") for line in lines)
+
+
+def test_format_table_lists_measured_rows_in_order():
+    table = format_table({"SGFB oracle mAP": 0.5, "detector mAP@0.5": 0.25})
+    lines = table.split("\n")
+    assert lines[2].startswith("stage 1  detector mAP@0.5") and lines[2].endswith("0.250")
+    assert lines[3].startswith("stage 2  SGFB, oracle banks mAP") and lines[3].endswith("0.500")
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_demo_tool_lets_openmp_threads_sleep_unless_told_otherwise(given, expected):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = root
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = "\n".join([
+        "import importlib.util, os",
+        f"spec = importlib.util.spec_from_file_location('demo_tool', {os.path.join(root, 'tools', 'demo.py')!r})",
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))",
+        "print(os.environ['OMP_WAIT_POLICY'])"])
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == expected

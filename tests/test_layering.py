@@ -36,11 +36,10 @@ KNOWN_UPWARD = {
     "sgfb/inference/pipeline.py imports sgfb.visualization.report",
     "sgfb/inference/video_actions.py imports sgfb.training.action",
     "sgfb/inference/video_actions.py imports sgfb.training.action_config",
-    "sgfb/stsgn/experiment.py imports sgfb.evaluation.mean_ap",
+    "sgfb/stsgn/scores_csv.py imports sgfb.evaluation.mean_ap",
     "sgfb/stsgn/training.py imports sgfb.evaluation.mean_ap",
 }
 KNOWN_CYCLES = {
-    ("sgfb.data.video", "sgfb.data.video_torchcodec"),
     ("sgfb.detection.convert", "sgfb.detection.detector"),
 }
 

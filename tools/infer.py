@@ -13,7 +13,11 @@ OUT/NAME.annotated.mp4 (the video with the graphs drawn); OUT/summary.json and
 OUT/report.html cover the run. OUT may not be, contain or lie inside an input.
 --action-checkpoint takes a train_sgfb.py model.pt or an ST-SGN model.pt (train_stsgn.py).
 Unreadable or truncated videos are reported by name and the others go on; the exit status is
-1 when any video failed.
+1 when any video failed. Each video is decoded once (read once from disk), every frame going
+to the scene-graph model, the action model's clips and the annotated mp4.
+Many machines: under torchrun (RANK/WORLD_SIZE) or with --shard I/N each process takes its
+share of the videos (sorted, round robin) into the same OUT, with summary.shardI-of-N.json
+and report.shardI-of-N.html; the per-video files are those of a one-process run.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import time
 
 from sgfb.utils.cli import positive_float, positive_int, run_cli, tool_parser
 from sgfb.utils.output_paths import check_output_location, find_videos
+from sgfb.utils.shards import add_shard_argument, resolve_shard
 
 
 def main(argv=None) -> int:
@@ -40,7 +45,15 @@ def main(argv=None) -> int:
     p.add_argument("--crops", type=int, default=3, choices=(1, 3))
     p.add_argument("--no-video", action="store_true", help="skip the annotated mp4 files")
     p.add_argument("--no-progress", action="store_true")
+    add_shard_argument(p)
+    p.add_argument("--classes", default="", metavar="FILE",
+                   help="action class names (Charades_v1_classes.txt format: 'c000 Holding "
+                        "some clothes'); default: the names stored in the checkpoint")
     args = p.parse_args(argv)
+    try:
+        shard = resolve_shard(args.shard)
+    except ValueError as exc:
+        p.error(str(exc))
     check_output_location(args.out, list(args.inputs) + find_videos(args.inputs))
     for checkpoint in (args.sg_checkpoint, args.action_checkpoint):
         if not os.path.isfile(checkpoint):
@@ -51,19 +64,22 @@ def main(argv=None) -> int:
 
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,
-                          write_video=not args.no_video, progress=not args.no_progress)
+                          write_video=not args.no_video, progress=not args.no_progress,
+                          classes=args.classes)
     started = time.perf_counter()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # torchrun: this process's GPU
     pipeline = VideoPipeline(args.sg_checkpoint, args.action_checkpoint,
-                             str(resolve_device(args.device)), cfg)
-    summary = pipeline.run(args.inputs, args.out)
+                             str(resolve_device(args.device, local_rank)), cfg)
+    summary = pipeline.run(args.inputs, args.out, shard=shard)
     elapsed = time.perf_counter() - started
     done = len(summary.results) - len(summary.failed)
-    print(f"{done} of {len(summary.results)} videos processed in {elapsed:.1f} s "
+    of = f" (shard {shard})" if shard.sharded else ""
+    print(f"{done} of {len(summary.results)} videos{of} processed in {elapsed:.1f} s "
           f"({summary.video_seconds:.1f} s of video); outputs in {args.out}")
     print("seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
     for failed in summary.failed:
         print(f"FAILED {failed.path}: {failed.errors[0]}")
-    print(f"report: {args.out}/report.html")
+    print(f"report: {os.path.join(args.out, shard.name('report.html'))}")
     return 1 if summary.failed else 0
 
 

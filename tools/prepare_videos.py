@@ -55,8 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from sgfb.data.prepared_videos import (PrepareSettings, append_manifest, is_current,
                                            read_manifest)
     from sgfb.utils.atomic_io import remove_stale_temporaries
-    from sgfb.utils.output_paths import (check_inputs_exist, check_output_location,
-                                         find_videos, input_names)
+    from sgfb.utils.output_paths import check_inputs_exist, check_output_location, find_videos
     from sgfb.utils.workers import process_pool
 
     check_inputs_exist({"--videos": args.videos})

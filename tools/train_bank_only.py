@@ -44,6 +44,7 @@ def main(argv=None) -> int:
         cfg = BankOnlyConfig(pool=args.pool)
         d = cfg.data
         d.annotations, d.charades, d.task, d.seed = args.annotations, list(args.charades), args.task, seed
+        cfg.train.seed = seed   # each seed: another split and another init
         d.classes, d.fps, d.graphs = args.classes or "", args.fps_table or "", args.graphs or ""
         d.window = args.window if args.window is not None else (10.0 if args.task == "video" else 0.0)
         cfg.train.progress = not args.no_progress

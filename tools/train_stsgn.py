@@ -7,7 +7,8 @@
 
 Split (by video, seeded with data.seed): AG's own test set when the annotations have one,
 else 15 % of the videos; 15 % for validation. Writes OUT/model.pt, OUT/metrics.json and
-OUT/config.yaml.
+OUT/config.yaml, and per epoch the learning curves (train / val loss and mAP) and the
+per-layer gradient, weight and activation norms to OUT/history.jsonl and TensorBoard (OUT/tb).
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ def parse_args(argv=None):
     p.add_argument("--charades", nargs="+", required=True, help="Charades CSV(s) with labels")
     p.add_argument("--classes", help="Charades_v1_classes.txt (names in outputs)")
     p.add_argument("--fps-table", help="fps table JSON or the videos directory")
-    p.add_argument("--graphs", help="predicted scene graphs dir (default: ground truth)")
+    p.add_argument("--graphs", help="predicted scene graphs: a folder of per-video .npz files or one graph-set "
+                        ".npz (default: ground truth)")
     p.add_argument("--task", choices=("frame", "video", "trimmed"),
                    help="default: the config's, else frame")
-    p.add_argument("--window", type=nonnegative_float, help="T seconds (default: the config's, else 0 / 10)")
+    p.add_argument("--window", type=nonnegative_float, help="T seconds (default: the config's, else 10)")
     p.add_argument("--model", help="default: the config's, else gine-person-bigru")
     p.add_argument("--config", help="YAML file of config values")
     p.add_argument("--out", required=True)
@@ -50,8 +52,6 @@ def build_config(args) -> ExperimentConfig:
                              ("task", "task"), ("window", "window")):
         if getattr(args, flag) is not None:
             setattr(d, field_name, getattr(args, flag))
-    if args.window is None and "window" not in file_values.get("data", {}):
-        d.window = 10.0 if d.task == "video" else 0.0
     if args.model is not None:
         config.model.name = args.model
     if args.no_progress:
@@ -67,8 +67,9 @@ def main(argv=None) -> int:
     check_output_location(args.out, inputs)
     charades = load_charades(config.data.charades, config.data.classes)
     save_resolved(config, args.out, echo=not args.no_progress)  # inputs are valid: now write
-    run = run_experiment(config, charades=charades)
-    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names)
+    run = run_experiment(config, charades=charades, out_dir=args.out)
+    save_run(os.path.join(args.out, "model.pt"), config, run, charades.class_names,
+             os.path.basename(args.config) if args.config else "")
     write_json(os.path.join(args.out, "metrics.json"),
                {"metrics": run.metrics, "history": run.history, "seconds": run.seconds})
     for part, values in run.metrics.items():

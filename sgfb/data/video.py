@@ -34,161 +34,22 @@ Pixel layout everywhere: ``uint8 [N, H, W, 3]`` RGB (one frame: ``[H, W, 3]``).
 """
 from __future__ import annotations
 
+import io
 import os
-from abc import ABC, abstractmethod
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Iterator, Optional, Sequence, Set, Tuple
 
 import av
-import cv2
 import numpy as np
 
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex, PathLike, index_video
+from sgfb.data.video_reader import Size, VideoReader, _displayed, _resize
 
 __all__ = ["BACKENDS", "FrameIndex", "VideoDecodeError", "VideoReader", "index_video",
            "open_video"]
 
-Size = Tuple[int, int]  # (width, height)
-
 BACKENDS = ("auto", "torchcodec", "pyav", "decord")
 AUTO_ORDER = ("torchcodec", "pyav")  # what backend="auto" tries, in turn
-
-
-def _displayed(frame: Any, rotation: int) -> np.ndarray:
-    """RGB ``[H, W, 3]`` of an ``av.VideoFrame`` as displayed: turned ``rotation`` degrees
-    counterclockwise (see :class:`FrameIndex`)."""
-    rgb = frame.to_ndarray(format="rgb24")
-    if rotation:
-        rgb = np.ascontiguousarray(np.rot90(rgb, rotation // 90))
-    return rgb
-
-
-def _resize(frame: np.ndarray, size: Optional[Size]) -> np.ndarray:
-    """Resize ``[H, W, 3]`` to ``size=(W, H)``: area averaging to shrink, bilinear to enlarge."""
-    if size is None or (frame.shape[1], frame.shape[0]) == tuple(size):
-        return frame
-    width, height = int(size[0]), int(size[1])
-    shrink = width * height < frame.shape[0] * frame.shape[1]
-    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(frame, (width, height), interpolation=interpolation)
-
-
-class VideoReader(ABC):
-    """Random and streamed access to the frames of one video (use :func:`open_video`).
-
-    Frames are ``uint8`` RGB, ``[H, W, 3]`` each, ``[N, H, W, 3]`` stacked; ``size=(W, H)``
-    resizes them. Indices are 0-based display indices (see the module docstring).
-    """
-
-    backend: str = ""
-
-    def __init__(self, path: str, index: FrameIndex) -> None:
-        self._path = path
-        self._index = index
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def num_frames(self) -> int:
-        return self._index.num_frames
-
-    @property
-    def fps(self) -> float:
-        """Native frame rate, e.g. ``30000/1001 = 29.97002997...``."""
-        return float(self._index.fps)
-
-    @property
-    def width(self) -> int:
-        return self._index.width
-
-    @property
-    def height(self) -> int:
-        return self._index.height
-
-    @property
-    def duration(self) -> float:
-        """Seconds covered by the frames: ``num_frames / fps``."""
-        return self.num_frames / self.fps
-
-    @property
-    def index(self) -> FrameIndex:
-        return self._index
-
-    def timestamps(self) -> np.ndarray:
-        """float64 ``[N]``: seconds at which each frame is shown, frame 0 at 0.0.
-
-        Taken from the container's presentation timestamps relative to the first frame;
-        for constant-frame-rate video this equals ``i / fps``. Without usable container
-        timestamps it is ``i / fps``.
-        """
-        pts = self._index.pts
-        if pts is None:
-            return np.arange(self.num_frames, dtype=np.float64) / self.fps
-        tb = self._index.time_base
-        return (pts - pts[0]).astype(np.float64) * (tb.numerator / tb.denominator)
-
-    def _check_indices(self, indices: Sequence[int]) -> np.ndarray:
-        array = np.asarray(indices, dtype=np.int64).reshape(-1)
-        bad = array[(array < 0) | (array >= self.num_frames)]
-        if bad.size:
-            raise IndexError(
-                f"{self._path}: frame index {int(bad[0])} out of range "
-                f"(the video has {self.num_frames} frames, indices 0..{self.num_frames - 1})")
-        return array
-
-    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
-        """Frames at ``indices`` (any order, repeats allowed): uint8 ``[N, H, W, 3]`` RGB."""
-        array = self._check_indices(indices)
-        if array.size == 0:
-            width, height = size if size is not None else (self.width, self.height)
-            return np.zeros((0, height, width, 3), dtype=np.uint8)
-        wanted = np.unique(array)
-        frames: Dict[int, np.ndarray] = dict(self._read_sorted(wanted, size))
-        return np.stack([frames[int(i)] for i in array])
-
-    def clip(self, start: int, num_frames: int, stride: int = 1,
-             size: Optional[Size] = None) -> np.ndarray:
-        """Frames ``start, start + stride, ...`` (``num_frames`` of them): ``[T, H, W, 3]``.
-
-        Indices past the end are clamped to the last frame (as PySlowFast does).
-        """
-        if start < 0 or start >= self.num_frames:
-            raise IndexError(f"{self._path}: clip start {start} out of range "
-                             f"(the video has {self.num_frames} frames)")
-        if num_frames < 0 or stride < 1:
-            raise ValueError(f"clip needs num_frames >= 0 and stride >= 1, "
-                             f"got {num_frames} and {stride}")
-        indices = np.minimum(start + stride * np.arange(num_frames), self.num_frames - 1)
-        return self.get_frames(indices, size)
-
-    def iter_frames(self, indices: Sequence[int],
-                    size: Optional[Size] = None) -> Iterator[Tuple[int, np.ndarray]]:
-        """Yield ``(index, frame [H, W, 3] RGB)`` for the distinct ``indices`` in increasing
-        order, decoding as it goes: only a few frames are held in memory at a time."""
-        wanted = np.unique(self._check_indices(indices))
-        if wanted.size:
-            yield from self._read_sorted(wanted, size)
-
-    @abstractmethod
-    def _read_sorted(self, wanted: np.ndarray,
-                     size: Optional[Size]) -> Iterator[Tuple[int, np.ndarray]]:
-        """Yield ``(index, frame)`` for sorted, distinct, valid ``wanted`` indices."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the decoder and the file."""
-
-    def __enter__(self) -> "VideoReader":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(path={self._path!r}, num_frames={self.num_frames}, "
-                f"fps={self.fps:.5f}, size={self.width}x{self.height})")
 
 
 def _decode_complete_packets(container: Any, stream: Any,
@@ -232,8 +93,8 @@ class PyAVVideoReader(VideoReader):
     backend = "pyav"
 
     def __init__(self, path: str, index: FrameIndex, threads: bool = True,
-                 skip_nonref: bool = True) -> None:
-        super().__init__(path, index)
+                 skip_nonref: bool = True, data: Optional[bytes] = None) -> None:
+        super().__init__(path, index, data)
         self._threads = threads
         self._skip_nonref = skip_nonref and index.pts is not None
         self._container: Optional[Any] = None
@@ -263,7 +124,8 @@ class PyAVVideoReader(VideoReader):
         try:
             if self._container is None or (keyframe == 0 and not seekable):
                 self.close()
-                self._container = av.open(self._path)
+                self._container = av.open(
+                    io.BytesIO(self._data) if self._data is not None else self._path)
                 stream = self._container.streams.video[0]
                 if self._threads:
                     stream.thread_type = "AUTO"
@@ -408,17 +270,18 @@ class DecordVideoReader(VideoReader):
 
 
 def _make_reader(backend: str, path: str, index: FrameIndex,
-                 threads: bool = True) -> VideoReader:
+                 threads: bool = True, data: Optional[bytes] = None) -> VideoReader:
     if backend == "pyav":
-        return PyAVVideoReader(path, index, threads=threads)
+        return PyAVVideoReader(path, index, threads=threads, data=data)
     if backend == "decord":
         return DecordVideoReader(path, index)
     from sgfb.data.video_torchcodec import TorchCodecVideoReader
-    return TorchCodecVideoReader(path, index)
+    return TorchCodecVideoReader(path, index, data=data)
 
 
 def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = False,
-               index: Optional[FrameIndex] = None, threads: bool = True) -> VideoReader:
+               index: Optional[FrameIndex] = None, threads: bool = True,
+               data: Optional[bytes] = None) -> VideoReader:
     """Open ``path`` for decoding.
 
     backend: ``"torchcodec"``, ``"pyav"``, ``"decord"`` or ``"auto"``: the backends of
@@ -429,20 +292,23 @@ def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = Fa
     truncated or corrupt; ``allow_truncated=True`` reads the intact prefix of such a file.
     ``index``: the file's :func:`index_video` when the caller already has it (a data loader
     indexes each video once); ``threads=False``: single-threaded PyAV decoding.
+    ``data``: the file's bytes, already read: the index and the decoder (torchcodec, PyAV) read
+    them instead of the file, so the file is read once (decode-once inference); ``path``
+    still names the video in messages.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown video backend {backend!r}; choose one of {BACKENDS}")
     path = os.fspath(path)
     if index is None:
-        index = index_video(path, allow_truncated=allow_truncated)
+        index = index_video(path, allow_truncated=allow_truncated, data=data)
     if backend != "auto":
         try:
-            return _make_reader(backend, path, index, threads)
+            return _make_reader(backend, path, index, threads=threads, data=data)
         except ImportError as err:
             raise ImportError(f"backend={backend!r} requested but it is unavailable: {err}")
     for candidate in AUTO_ORDER[:-1]:
         try:
-            return _make_reader(candidate, path, index)
+            return _make_reader(candidate, path, index, threads=threads, data=data)
         except (ImportError, OSError, VideoDecodeError):
             continue
-    return _make_reader(AUTO_ORDER[-1], path, index, threads)
+    return _make_reader(AUTO_ORDER[-1], path, index, threads=threads, data=data)

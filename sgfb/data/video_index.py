@@ -13,6 +13,7 @@ backends agree on ``num_frames`` and the timestamps:
 """
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -122,20 +123,24 @@ def _first_frame_rotation(packet: Any) -> Optional[int]:
     return (int(round(frames[0].rotation / 90.0)) * 90) % 360
 
 
-def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
+def index_video(path: PathLike, allow_truncated: bool = False,
+                data: Optional[bytes] = None) -> FrameIndex:
     """Demux (without decoding) the first video stream of ``path`` and index its frames.
+    ``data``: the file's bytes, already read (they are demuxed instead of the file, which is
+    then not read again; ``path`` still names the video in messages).
 
     Raises :class:`VideoDecodeError` naming the file when it is missing, empty, not a
     video, unreadable, truncated or corrupt (see the module docstring; ``allow_truncated``
     keeps the intact prefix of a truncated file instead), or holds no decodable frames.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if data is None and not os.path.isfile(path):
         raise VideoDecodeError(f"{path}: video file does not exist")
-    if os.path.getsize(path) == 0:
+    size = len(data) if data is not None else os.path.getsize(path)
+    if size == 0:
         raise VideoDecodeError(f"{path}: video file is empty (0 bytes)")
     try:
-        with av.open(path) as container:
+        with av.open(io.BytesIO(data) if data is not None else path) as container:
             if not container.streams.video:
                 raise VideoDecodeError(f"{path}: no video stream in the file")
             stream = container.streams.video[0]
@@ -144,7 +149,7 @@ def index_video(path: PathLike, allow_truncated: bool = False) -> FrameIndex:
             container_start = (container.start_time or 0) / 1_000_000
             if not rate:
                 raise VideoDecodeError(f"{path}: the container states no frame rate")
-            packets = _demux(container, stream, os.path.getsize(path))
+            packets = _demux(container, stream, size)
             listed = int(stream.frames or 0)
             width, height = stream.codec_context.width, stream.codec_context.height
             time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1)

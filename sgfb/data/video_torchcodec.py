@@ -14,7 +14,7 @@ from typing import Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-from sgfb.data.video import Size, VideoReader, _resize
+from sgfb.data.video_reader import Size, VideoReader, _resize
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex
 
@@ -24,8 +24,9 @@ class TorchCodecVideoReader(VideoReader):
 
     backend = "torchcodec"
 
-    def __init__(self, path: str, index: FrameIndex, threads: int = 1) -> None:
-        super().__init__(path, index)
+    def __init__(self, path: str, index: FrameIndex, threads: int = 1,
+                 data: Optional[bytes] = None) -> None:
+        super().__init__(path, index, data)
         try:
             from torchcodec.decoders import VideoDecoder
         except (ImportError, OSError, RuntimeError) as err:  # no package / no FFmpeg libraries
@@ -38,7 +39,7 @@ class TorchCodecVideoReader(VideoReader):
             raise VideoDecodeError(f"{path}: {index.damage}; torchcodec would decode past "
                                    f"the cut, use backend='pyav'")
         try:
-            self._decoder = VideoDecoder(path, seek_mode="exact", dimension_order="NHWC",
+            self._decoder = VideoDecoder(data if data is not None else path, seek_mode="exact", dimension_order="NHWC",
                                          num_ffmpeg_threads=threads)
             count = self._decoder.metadata.num_frames
         except Exception as err:  # torchcodec raises RuntimeError / ValueError

@@ -27,6 +27,11 @@ NORM_LAYERS: Tuple[str, ...] = ("frozen_bn", "bn")
 #: backbones were trained with).
 IMAGE_MEAN: Tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGE_STD: Tuple[float, float, float] = (0.229, 0.224, 0.225)
+#: Input normalisations (``pixel_format``): ``imagenet`` (RGB 0..1, the statistics above,
+#: torchvision's backbones) or ``caffe`` (detectron2's MSRA models: the frame as BGR 0..255
+#: minus the BGR mean below, unit std).
+PIXEL_FORMATS: Tuple[str, ...] = ("imagenet", "caffe")
+CAFFE_BGR_MEAN: Tuple[float, float, float] = (103.530, 116.280, 123.675)
 
 
 @dataclass
@@ -49,7 +54,12 @@ class DetectorConfig:
     nms_thresh: float = 0.5
     detections_per_img: int = 50
     representation_size: int = 1024
+    fpn_channels: int = 256          # channels of every FPN level (torchvision's: 256)
     weights: str = ""
+    # MSRA-style ResNet (detectron2's model zoo): the stride of a bottleneck sits in its first
+    # 1x1 convolution, not in the 3x3 one (torchvision); and its input normalisation
+    stride_in_1x1: bool = False
+    pixel_format: str = "imagenet"
     # anchors: one size per FPN level ("0".."3", "pool"), the same aspect ratios everywhere
     anchor_sizes: Tuple[int, ...] = (32, 64, 128, 256, 512)
     aspect_ratios: Tuple[float, ...] = (0.5, 1.0, 2.0)
@@ -73,6 +83,12 @@ class DetectorConfig:
         if self.norm_layer not in NORM_LAYERS:
             raise ValueError(f"detector.norm_layer={self.norm_layer!r}; choose from "
                              f"{', '.join(NORM_LAYERS)}")
+        if self.pixel_format not in PIXEL_FORMATS:
+            raise ValueError(f"detector.pixel_format={self.pixel_format!r}; choose from "
+                             f"{', '.join(PIXEL_FORMATS)}")
+        if self.stride_in_1x1 and self.backbone == "small":
+            raise ValueError("detector.stride_in_1x1 needs a bottleneck ResNet (resnet50 or "
+                             "resnet101); the small backbone has no 1x1 convolutions")
         if self.num_classes != len(AG_OBJECTS) + 1:
             raise ValueError(f"detector.num_classes={self.num_classes}: the detector predicts "
                              f"the {len(AG_OBJECTS)} AG object classes plus background "
@@ -88,6 +104,8 @@ class DetectorConfig:
         if not 0.0 <= self.score_thresh < 1.0 or not 0.0 < self.nms_thresh <= 1.0:
             raise ValueError(f"detector.score_thresh={self.score_thresh} must be in [0, 1) and "
                              f"detector.nms_thresh={self.nms_thresh} in (0, 1]")
+        if self.fpn_channels < 1:
+            raise ValueError(f"detector.fpn_channels={self.fpn_channels} must be positive")
         if self.detections_per_img < 1 or self.representation_size < 1:
             raise ValueError("detector.detections_per_img and detector.representation_size "
                              "must be positive")

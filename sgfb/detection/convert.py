@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from sgfb.structures.vocab import AG_OBJECTS
-from sgfb.detection.config import IMAGE_MEAN, IMAGE_STD, DetectorConfig
+from sgfb.detection.config import CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.labels import LABEL_OFFSET
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
@@ -163,8 +163,9 @@ def checkpoint_state(model_state: StateDict, cfg: DetectorConfig, missing: List[
         "label_offset": LABEL_OFFSET,
         "preprocessing": {
             "input": "RGB float [3, H, W] in 0..1",
-            "image_mean": list(IMAGE_MEAN),
-            "image_std": list(IMAGE_STD),
+            "pixel_format": cfg.pixel_format,
+            "image_mean": list(IMAGE_MEAN) if cfg.pixel_format == "imagenet" else list(CAFFE_BGR_MEAN),
+            "image_std": list(IMAGE_STD) if cfg.pixel_format == "imagenet" else [1.0, 1.0, 1.0],
             "min_size": cfg.min_size,
             "max_size": cfg.max_size,
         },

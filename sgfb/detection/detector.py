@@ -23,11 +23,12 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.image_list import ImageList
-from torchvision.models.detection.transform import resize_boxes
+from torchvision.models.detection.transform import GeneralizedRCNNTransform, resize_boxes
 from torchvision.ops import MultiScaleRoIAlign
+from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from sgfb.detection.config import BACKBONES, IMAGE_MEAN, IMAGE_STD, DetectorConfig
+from sgfb.detection.config import BACKBONES, CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.detections import Detections
 from sgfb.detection.features import ImageFeatures
 from sgfb.detection.labels import object_probabilities, to_ag_labels, to_model_labels
@@ -183,6 +184,26 @@ class SGDetector(nn.Module):
         return out
 
 
+class CaffeTransform(GeneralizedRCNNTransform):
+    """torchvision's resize and batching with detectron2's MSRA input normalisation: the RGB
+    0..1 frame becomes BGR 0..255 minus ``image_mean`` (BGR order), divided by ``image_std``."""
+
+    def normalize(self, image: torch.Tensor) -> torch.Tensor:
+        image = image.flip(-3) * 255.0
+        mean = torch.as_tensor(self.image_mean, dtype=image.dtype, device=image.device)
+        std = torch.as_tensor(self.image_std, dtype=image.dtype, device=image.device)
+        return (image - mean[:, None, None]) / std[:, None, None]
+
+
+def move_stride_to_1x1(body: nn.Module) -> None:
+    """MSRA-style bottlenecks: the first block of ``layer2``..``layer4`` strides in ``conv1``
+    (1x1) instead of ``conv2`` (3x3), as in detectron2's ``RESNETS.STRIDE_IN_1X1``."""
+    for name in ("layer2", "layer3", "layer4"):
+        block = getattr(body, name)[0]
+        stride = block.conv2.stride
+        block.conv1.stride, block.conv2.stride = stride, (1, 1)
+
+
 def _norm_layer(name: str) -> type:
     return FrozenBatchNorm2d if name == "frozen_bn" else nn.BatchNorm2d
 
@@ -193,13 +214,20 @@ def build_faster_rcnn(cfg: DetectorConfig) -> FasterRCNN:
     backbone = resnet_fpn_backbone(backbone_name=BACKBONES[cfg.backbone], weights=None,
                                    norm_layer=_norm_layer(cfg.norm_layer),
                                    trainable_layers=cfg.trainable_layers)
+    if cfg.fpn_channels != backbone.out_channels:   # a narrower (cheaper) pyramid
+        in_channels = [block[0].in_channels for block in backbone.fpn.inner_blocks]
+        backbone.fpn = FeaturePyramidNetwork(in_channels, cfg.fpn_channels,
+                                             extra_blocks=LastLevelMaxPool())
+        backbone.out_channels = cfg.fpn_channels
     anchors = AnchorGenerator(sizes=tuple((int(s),) for s in cfg.anchor_sizes),
                               aspect_ratios=(tuple(float(a) for a in cfg.aspect_ratios),)
                               * len(cfg.anchor_sizes))
     roi_pool = MultiScaleRoIAlign(featmap_names=list(ROI_LEVELS), output_size=ROI_OUTPUT_SIZE,
                                   sampling_ratio=ROI_SAMPLING_RATIO)
+    if cfg.stride_in_1x1:
+        move_stride_to_1x1(backbone.body)
     box_head = TwoMLPHead(backbone.out_channels * ROI_OUTPUT_SIZE ** 2, cfg.representation_size)
-    return FasterRCNN(
+    model = FasterRCNN(
         backbone, num_classes=None, min_size=cfg.min_size, max_size=cfg.max_size,
         image_mean=list(IMAGE_MEAN), image_std=list(IMAGE_STD),
         rpn_anchor_generator=anchors,
@@ -214,6 +242,10 @@ def build_faster_rcnn(cfg: DetectorConfig) -> FasterRCNN:
         box_detections_per_img=cfg.detections_per_img,
         box_batch_size_per_image=cfg.box_batch_size_per_image,
     )
+    if cfg.pixel_format == "caffe":
+        model.transform = CaffeTransform(cfg.min_size, cfg.max_size, list(CAFFE_BGR_MEAN),
+                                         [1.0, 1.0, 1.0])
+    return model
 
 
 def build_detector(cfg: DetectorConfig) -> SGDetector:

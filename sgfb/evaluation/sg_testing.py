@@ -10,8 +10,10 @@ from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from tqdm import tqdm
 
 from sgfb.data.action_genome import ActionGenome
+from sgfb.utils.shards import Shard
 from sgfb.evaluation.sg_protocols import DEFAULT_PROTOCOL, get_protocol
 from sgfb.evaluation.sg_recall import DEFAULT_KS, evaluate_tables
 from sgfb.evaluation.graph_predictions import protocol_frames, truth_table
@@ -47,24 +49,38 @@ def save_graph_set(graphs: Dict[str, SceneGraph], path: str) -> List[str]:
 
 
 def test_scene_graphs(checkpoint: str, annotations: str, frames: str, mode: str,
-                      constraints: Sequence[str], head: str = "reldn", split: str = "test",
+                      constraints: Sequence[str], head: Optional[str] = None, split: str = "test",
                       preset: str = "filtered", max_frames: int = 0, batch_size: int = 4,
                       device: str = "cpu", ks: Sequence[int] = DEFAULT_KS,
                       save_dir: Optional[str] = None, progress: bool = True,
                       log: Callable[[str], None] = print,
-                      protocol: str = DEFAULT_PROTOCOL) -> Dict:
+                      protocol: str = DEFAULT_PROTOCOL, shard: Shard = Shard()) -> Dict:
     """Metrics of ``checkpoint`` on the ``split`` frames (``all``: train and test), scored
-    on those of them that ``protocol`` scores (sttran drops small boxes in SGCls/SGDet)."""
+    on those of them that ``protocol`` scores (sttran drops small boxes in SGCls/SGDet).
+
+    shard: only the frames of this shard's videos (:mod:`sgfb.utils.shards`), so a cluster
+    shares the set; the metrics are then those of the shard's frames. Frames are batched
+    within one video, so a frame's graph does not depend on which shard predicts it."""
     proto = get_protocol(protocol)
     for constraint in constraints:
         proto.check_constraint(constraint)
     dev = torch.device(device)
     predictor = load_scene_graph_model(checkpoint, head=head, device=dev)
+    head = predictor.head_kind
     ag = ActionGenome.load(annotations, preset=preset)
     keys = ([f.key for f in ag] if split == "all" else split_keys(ag, split, max_frames))
-    dataset = SceneGraphFrames(ag, frames, keys)
-    log(f"{mode} with the {head} head on {len(keys)} frames of {split!r}")
-    predictions = predict_frames(predictor, dataset, mode, batch_size, dev, progress)
+    by_video: Dict[str, List[str]] = defaultdict(list)
+    for key in keys:
+        by_video[key.split("/")[0]].append(key)
+    videos = shard.select(by_video)
+    keys = [key for video in videos for key in by_video[video]]
+    of = f" (shard {shard}: {len(videos)} videos)" if shard.sharded else ""
+    log(f"{mode} with the {head} head on {len(keys)} frames of {split!r}{of}")
+    predictions: Dict[str, SceneGraph] = {}
+    # batches never mix videos: the same batches in any shard
+    for video in tqdm(videos, desc=f"{mode} videos", unit="video", disable=not progress):
+        dataset = SceneGraphFrames(ag, frames, by_video[video])
+        predictions.update(predict_frames(predictor, dataset, mode, batch_size, dev, False))
     if save_dir:
         paths = save_graph_set(predictions, save_dir)
         log(f"saved the graphs of {len(predictions)} frames in {len(paths)} file(s): {save_dir}")

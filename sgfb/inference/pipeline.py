@@ -7,24 +7,30 @@ HTML report). A video that cannot be read is reported by name and the others go 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from sgfb.utils.atomic_io import remove_stale_temporaries, write_json
+from sgfb.utils.atomic_io import atomic_write, remove_stale_temporaries, write_json
 from sgfb.structures.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.utils.output_paths import check_output_location, find_videos, input_names
-from sgfb.inference.video_actions import load_action_model
+from sgfb.utils.shards import Shard
+from sgfb.inference.video_actions import SGFBActionModel, load_action_model
+from sgfb.inference.frame_plan import ClipAssembler, FramePlan, plan_frames
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
                                    write_result_json)
+from sgfb.inference.run_info import RunInfo, class_names_from, class_source
 from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.models.scene_graph import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.structures.scene_graph import SceneGraph
+from sgfb.visualization.annotated_video import (AnnotatedVideoWriter, decode_thumbnail,
+                                                report_thumbnail)
 
 @dataclass
 class InferenceConfig:
@@ -35,8 +41,11 @@ class InferenceConfig:
     views: int = 10                # temporal test views (SGFB action models)
     crops: int = 3                 # spatial crops per view
     draw_threshold: float = 0.5    # relationships drawn in the video and report
+    classes: str = ""              # Charades_v1_classes.txt-style names (default: the checkpoint's)
     write_video: bool = True
     progress: bool = True
+    in_memory_mb: float = 1024.0   # files up to this size are read once into memory
+    max_pending_frames: int = 64   # annotated frames held back waiting for their graph
 
 
 def sampled_indices(num_frames: int, fps: float, sample_fps: float) -> np.ndarray:
@@ -68,102 +77,261 @@ class VideoPipeline:
                                              TimedHead(base.head, self.timer))
         self.action = load_action_model(action_checkpoint, self.device, self.config.views,
                                         self.config.crops)
+        if self.config.classes:
+            self.action.class_names = class_names_from(self.config.classes,
+                                                       len(self.action.class_names))
+        self.info = RunInfo(sg_checkpoint, action_checkpoint, self.action.class_names,
+                            class_source(self.action.class_names, self.config.classes))
+        self._backend = ""
 
     # ------------------------------------------------------------------ one video
-    def _graphs(self, reader, video_id: str, indices: np.ndarray) -> List[SceneGraph]:
-        graphs: List[SceneGraph] = []
-        batch, keys = [], []
+    def _read_once(self, path: str) -> Optional[bytes]:
+        """The file's bytes, read once, when it is at most ``in_memory_mb`` (then the index
+        and the decoder read memory, not the file again); ``None`` for larger files."""
+        if os.path.getsize(path) > self.config.in_memory_mb * (1 << 20):
+            return None
+        with open(path, "rb") as f:
+            return f.read()
 
-        def flush() -> None:
+    def _decode_once(self, reader, video_id: str, plan: FramePlan, video_out: Optional[str],
+                     errors: List[str], thumbnails: Optional[Dict[int, bytes]] = None):
+        """One time-ordered pass over ``plan.frames``: each decoded frame goes to the
+        scene-graph batch (sampled frames; ``thumbnails`` receives each one's report image),
+        the clip assembler (the action model's clips, whose backbone features are computed as
+        soon as a clip is complete) and the annotated-mp4 writer. Returns
+        ``(graphs, clip features)``."""
+        cfg, timer = self.config, self.timer
+        graphs: Dict[int, SceneGraph] = {}
+        batch: List[Tuple[int, torch.Tensor, np.ndarray]] = []
+        assembler = ClipAssembler(plan)
+        features: List[Optional[torch.Tensor]] = [None] * len(plan.clips)
+        ready: Dict[int, List[Tuple[int, np.ndarray]]] = {1: [], 3: []}  # by crops
+        pending: List[Tuple[int, np.ndarray]] = []   # decoded, waiting for their graph
+        sampled = set(int(i) for i in plan.graph_frames)
+        writer = None
+        if video_out is not None:
+            writer = AnnotatedVideoWriter(video_out, reader.width, reader.height,
+                                          reader.index.fps, cfg.draw_threshold)
+            try:
+                writer.__enter__()
+            except Exception as exc:
+                errors.append(f"annotated video: {type(exc).__name__}: {exc}")
+                writer = None
+        shown: Optional[SceneGraph] = None  # the graph drawn (held until the next sample)
+
+        def flush_graphs() -> None:
             if batch:
-                graphs.extend(self.predictor.predict(batch, keys, None, "sgdet"))
+                keys = [format_frame_key(os.path.basename(video_id), i + 1) for i, _, _ in batch]
+                predicted = self.predictor.predict([x for _, x, _ in batch], keys, None, "sgdet")
+                for (i, _, rgb), g in zip(batch, predicted):
+                    graphs[i] = g
+                    if thumbnails is not None:
+                        with timer.stage("annotate"):
+                            thumbnails[i] = report_thumbnail(rgb, g, cfg.draw_threshold)
                 batch.clear()
-                keys.clear()
 
-        frames = reader.iter_frames(indices)
-        bar = tqdm(total=len(indices), desc=f"{video_id} graphs", unit="frame", leave=False,
-                   disable=not self.config.progress)
-        while True:
-            with self.timer.stage("decode"):
-                item = next(frames, None)
-            if item is None:
-                break
-            index, rgb = item
-            batch.append(torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255).to(self.device))
-            keys.append(format_frame_key(os.path.basename(video_id), int(index) + 1))
-            if len(batch) == self.config.batch_size:
-                flush()
-            bar.update()
-        flush()
-        bar.close()
-        return graphs
+        def run_backbone(crops: int, final: bool = False) -> None:
+            queue = ready[crops]
+            while queue and (final or len(queue) >= self.action.batch_size):
+                chunk = queue[:self.action.batch_size]
+                del queue[:self.action.batch_size]
+                with timer.stage("action"):
+                    out = self.action.clip_features([c for _, c in chunk], crops)
+                for (row, _), f in zip(chunk, out):
+                    features[row] = f
 
-    def run_video(self, path: str, name: Optional[str] = None) -> VideoResult:
-        """Scene graphs and actions of one video. ``name`` (default: the file name) is the
-        result's ``video_id``; the result's ``path`` is the absolute input path."""
+        def annotate(final: bool = False) -> None:
+            nonlocal writer, shown
+            waiting = min((i for i, _, _ in batch), default=None)  # first frame without graph
+            while pending and (final or waiting is None or pending[0][0] < waiting):
+                index, rgb = pending.pop(0)
+                if writer is None:
+                    continue
+                if index in graphs:
+                    shown = graphs[index]
+                try:
+                    with timer.stage("annotate"):
+                        writer.write(index, rgb, shown)
+                except Exception as exc:  # the predictions stand; the failure is recorded
+                    errors.append(f"annotated video: {type(exc).__name__}: {exc}")
+                    writer.__exit__(*sys.exc_info())
+                    writer = None
+
+        frames = reader.iter_frames(plan.frames)
+        bar = tqdm(total=len(plan.frames), desc=f"{video_id} frames", unit="frame",
+                   leave=False, disable=not cfg.progress)
+        try:
+            while True:
+                with timer.stage("decode"):
+                    item = next(frames, None)
+                if item is None:
+                    break
+                index, rgb = item
+                if assembler.wants(index):
+                    with timer.stage("action"):
+                        done = assembler.add(index, self.action.prepare_frame(rgb))
+                    for row, clip in done:
+                        crops = int(plan.clip_crops[row])
+                        ready[crops].append((row, clip))
+                        run_backbone(crops)
+                if index in sampled:
+                    batch.append((index, torch.from_numpy(rgb).permute(2, 0, 1).float()
+                                  .div_(255).to(self.device), rgb))
+                if plan.annotate:
+                    pending.append((index, rgb))
+                if len(batch) == cfg.batch_size or len(pending) > cfg.max_pending_frames:
+                    flush_graphs()
+                annotate()
+                bar.update()
+            flush_graphs()
+            annotate(final=True)
+            for crops in ready:
+                run_backbone(crops, final=True)
+        except BaseException:
+            if writer is not None:
+                writer.__exit__(*sys.exc_info())
+            raise
+        finally:
+            bar.close()
+        if writer is not None:
+            try:
+                writer.__exit__(None, None, None)
+            except Exception as exc:
+                errors.append(f"annotated video: {type(exc).__name__}: {exc}")
+        return [graphs[int(i)] for i in plan.graph_frames], features
+
+    def run_video(self, path: str, name: Optional[str] = None,
+                  video_out: Optional[str] = None) -> VideoResult:
+        """Scene graphs and actions of one video, decoded once (:mod:`sgfb.inference.frame_plan`).
+        ``name`` (default: the file name) is the result's ``video_id``; the result's ``path`` is
+        the absolute input path. ``video_out``: also write the annotated mp4 there (from the
+        same decode); when that alone fails the predictions stand and the result's
+        ``errors`` say why."""
+        result, errors = self._run_video(path, name, video_out)
+        result.errors.extend(errors)
+        return result
+
+    def _with_provenance(self, result: VideoResult) -> VideoResult:
+        """The run's provenance (checkpoints, classes, software) and this video's decoding
+        backend on the result."""
+        result.provenance = self.info.for_video(result.path, self._backend)
+        return result
+
+    def _run_video(self, path: str, name: Optional[str], video_out: Optional[str],
+                   thumbnails: Optional[Dict[int, bytes]] = None
+                   ) -> Tuple[VideoResult, List[str]]:
+        """:meth:`run_video`, with the annotated video's errors apart; ``thumbnails``
+        receives the report image of each sampled frame (:func:`report_thumbnail`)."""
         video_id = name or os.path.basename(path)
         path = os.path.abspath(path)
         cfg = self.config
+        errors: List[str] = []
+        self._backend = ""
         try:
             if not os.path.exists(path):
                 raise VideoDecodeError(f"{path}: no such file")
             with self.timer.stage("decode"):
-                reader = open_video(path)
+                reader = open_video(path, data=self._read_once(path))
             with reader:
+                self._backend = getattr(reader, "backend", "")
                 n, fps = reader.num_frames, reader.fps
                 if n == 0:
                     raise VideoDecodeError(f"{path}: the video has no decodable frame")
+                seconds = reader.timestamps()  # presentation times (VFR-exact)
                 indices = sampled_indices(n, fps, cfg.sample_fps)
-                graphs = self._graphs(reader, video_id, indices)
-                times = reader.timestamps()[indices]  # presentation times (VFR-exact)
-                with self.timer.stage("bank"):
-                    bank = self.action.bank(video_id, times, graphs)
-                with self.timer.stage("action"):
-                    scores = self.action.video_scores(reader, bank, fps)
-                    actions = top_actions(scores, self.action.class_names)
-                    tl_times = np.arange(0.0, n / fps, cfg.timeline_step)
-                    top = [a.class_index for a in actions[:cfg.timeline_classes]]
-                    tl = self.action.timeline(reader, bank, fps, tl_times)[:, top]
+                tl_times = np.arange(0.0, n / fps, cfg.timeline_step)
+                plan = self.plan(n, seconds, indices, tl_times, video_out is not None)
+                graphs, features = self._decode_once(reader, video_id, plan, video_out, errors,
+                                                     thumbnails)
+            times = seconds[indices]
+            with self.timer.stage("bank"):
+                bank = self.action.bank(video_id, times, graphs)
+            with self.timer.stage("action"):
+                scores, timeline = self._action_scores(plan, seconds, features, bank, tl_times)
+                actions = top_actions(scores, self.action.class_names)
+                top = [a.class_index for a in actions[:cfg.timeline_classes]]
+                tl = timeline[:, top]
         except (VideoDecodeError, OSError) as exc:
-            return VideoResult.failed(video_id, path, str(exc))
+            return self._with_provenance(VideoResult.failed(video_id, path, str(exc))), []
         except Exception as exc:  # a model or data error on this video: report it, go on
-            return VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")
-        return VideoResult(
+            return self._with_provenance(
+                VideoResult.failed(video_id, path, f"{type(exc).__name__}: {exc}")), []
+        return self._with_provenance(VideoResult(
             video_id=video_id, path=path, duration_s=n / fps, fps=fps, num_frames=n,
             sampled_frames=[FramePrediction(int(i), float(t), g)
                             for i, t, g in zip(indices, times, graphs)],
             actions=actions, timeline=ActionTimeline(tl_times, top, tl),
-            class_names=list(self.action.class_names))
+            class_names=list(self.action.class_names))), errors
+
+    def plan(self, num_frames: int, seconds: np.ndarray, graph_frames: np.ndarray,
+             tl_times: np.ndarray, annotate: bool) -> FramePlan:
+        """Every frame this video's consumers need (the action model's clips only when it
+        reads frames: SGFB, not ST-SGN)."""
+        if isinstance(self.action, SGFBActionModel):
+            return plan_frames(num_frames, graph_frames, self.action.view_clips(num_frames),
+                               self.action.crops, self.action.timeline_clips(seconds, tl_times),
+                               annotate)
+        return plan_frames(num_frames, graph_frames, annotate=annotate)
+
+    def _action_scores(self, plan: FramePlan, seconds: np.ndarray, features, bank,
+                       tl_times: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Video scores ``[C]`` (max over views and crops) and timeline ``[L, C]`` (centre
+        crops); the head runs once per distinct clip, on the features of the decode."""
+        if not isinstance(self.action, SGFBActionModel):
+            return (self.action.video_scores(None, bank, 0.0),
+                    self.action.timeline(None, bank, 0.0, tl_times))
+        centres = [(seconds[c[0]] + seconds[c[-1]]) / 2 for c in plan.clips]
+        per_clip = self.action.head_scores(features, centres, bank)
+        classes = len(self.action.class_names)
+        views = (np.stack([per_clip[v].max(0) for v in plan.view_clips]).max(0)
+                 if len(plan.view_clips) else np.zeros(classes, np.float32))
+        line = np.stack([per_clip[c][plan.centre_crop(c)] for c in plan.timeline_clips]) \
+            if len(plan.timeline_clips) else np.zeros((0, classes), np.float32)
+        return views, line
 
     # ------------------------------------------------------------------ a run
     def run(self, inputs: Sequence[str], out_dir: str,
-            log: Callable[[str], None] = print) -> RunSummary:
+            log: Callable[[str], None] = print, shard: Shard = Shard()) -> RunSummary:
         """Process every video of ``inputs`` (files, or folders searched recursively) into
         ``out_dir``: ``NAME.json`` and ``NAME.annotated.mp4`` per video, where NAME is the
         video's path relative to the inputs' common folder (:func:`output_paths`),
         ``summary.json`` and ``report.html`` for the run. A video that fails has its outputs
-        of an earlier run removed, so nothing stale is presented as current."""
-        from sgfb.visualization.annotated_video import write_annotated_video
-        from sgfb.visualization.report import write_report
+        of an earlier run removed, so nothing stale is presented as current.
 
-        videos = find_videos(inputs)
-        check_output_location(out_dir, list(inputs) + videos)
-        names = input_names(videos)
+        shard: only this shard's videos (:mod:`sgfb.utils.shards`; names are still relative
+        to the common folder of all inputs, so every shard names a video as one run would);
+        the summary and report are then ``summary.shardI-of-N.json`` and
+        ``report.shardI-of-N.html``, and temporaries of interrupted runs are left alone (another
+        machine's writer may be alive; a one-process rerun removes them)."""
+        from sgfb.visualization.report import render_report, write_report
+
+        every = find_videos(inputs)
+        check_output_location(out_dir, list(inputs) + every)
+        names = input_names(every)
+        videos = shard.select(every, key=lambda v: names[v])
         os.makedirs(out_dir, exist_ok=True)
-        remove_stale_temporaries(out_dir, recursive=True)
+        if not shard.sharded:
+            remove_stale_temporaries(out_dir, recursive=True)
         summary = RunSummary()
+        strips: Dict[str, List[Tuple[int, bytes]]] = {}  # the report's images, from the decode
+        warned: set = set()
         for number, path in enumerate(videos, 1):
             log(f"[{number}/{len(videos)}] {path}")
             json_path, video_path = output_paths(out_dir, names[path])
-            result = self.run_video(path, names[path])
+            thumbnails: Dict[int, bytes] = {}
+            result, video_errors = self._run_video(
+                path, names[path], video_path if self.config.write_video else None, thumbnails)
+            for warning in result.provenance.get("warnings", []):
+                if warning not in warned:   # once per run on the console
+                    warned.add(warning)
+                    log(f"WARNING: {warning}")
             if result.ok:
+                strips[result.video_id] = report_strip(result, thumbnails)
                 summary.video_seconds += result.duration_s
-                if self.config.write_video:
-                    try:
-                        write_annotated_video(path, result, video_path,
-                                              threshold=self.config.draw_threshold)
-                    except Exception as exc:  # the predictions stand; the failure is recorded
-                        result.errors.append(f"annotated video: {type(exc).__name__}: {exc}")
+                # the predictions stand; an annotated-video failure is recorded
+                result.errors.extend(video_errors)
+                if video_errors and os.path.isfile(video_path):
+                    os.unlink(video_path)   # of an earlier run: not presented as current
                 write_result_json(json_path, result)
                 best = ", ".join(f"{a.name} {a.score:.2f}" for a in result.actions[:3])
                 log(f"    {len(result.sampled_frames)} graphs; top actions: {best}")
@@ -173,8 +341,15 @@ class VideoPipeline:
                         os.unlink(stale)
                 log(f"    FAILED: {result.errors[0]}")
             summary.results.append(result)
-        write_report(out_dir, summary.results, threshold=self.config.draw_threshold)
-        write_json(os.path.join(out_dir, "summary.json"), run_summary_json(out_dir, summary))
+        strip = lambda r: [(i, decode_thumbnail(b)) for i, b in strips.get(r.video_id, [])]  # noqa: E731
+        if shard.sharded:
+            with atomic_write(os.path.join(out_dir, shard.name("report.html")), "w") as f:
+                f.write(render_report(summary.results, strip,
+                                      threshold=self.config.draw_threshold))
+        else:
+            write_report(out_dir, summary.results, strip, threshold=self.config.draw_threshold)
+        write_json(os.path.join(out_dir, shard.name("summary.json")),
+                   run_summary_json(out_dir, summary, self.info.for_run()))
         summary.seconds = self.timer.as_dict()
         return summary
 
@@ -185,17 +360,39 @@ def output_paths(out_dir: str, name: str) -> tuple:
     return base + ".json", base + ".annotated.mp4"
 
 
-def run_summary_json(out_dir: str, summary: RunSummary) -> dict:
-    """What ``summary.json`` records: every input, its outputs or why it failed."""
+def run_summary_json(out_dir: str, summary: RunSummary,
+                     provenance: Optional[dict] = None) -> dict:
+    """What ``summary.json`` records: every input, its outputs or why it failed, the video's
+    decoding backend and warnings; ``provenance`` (checkpoints, classes, software) once."""
     videos = []
     for result in summary.results:
         json_path, video_path = output_paths(out_dir, result.video_id)
         entry = {"input": result.path, "name": result.video_id, "ok": result.ok,
                  "errors": list(result.errors)}
+        if result.provenance:
+            entry["decoding_backend"] = result.provenance.get("decoding_backend", "unknown")
+            entry["warnings"] = list(result.provenance.get("warnings", []))
         if result.ok:
             entry["json"] = os.path.relpath(json_path, out_dir)
             if os.path.isfile(video_path):
                 entry["annotated_video"] = os.path.relpath(video_path, out_dir)
         videos.append(entry)
-    return {"videos": videos, "processed": len(summary.results) - len(summary.failed),
-            "failed": len(summary.failed)}
+    out = {"videos": videos, "processed": len(summary.results) - len(summary.failed),
+           "failed": len(summary.failed)}
+    if provenance:
+        out["provenance"] = provenance
+    return out
+
+
+REPORT_FRAMES = 8   # write_report's strip: frames per video
+
+
+def report_strip(result: VideoResult, thumbnails: Dict[int, bytes]) -> List[Tuple[int, bytes]]:
+    """The report's choice of sampled frames (evenly spread, preferring frames with nodes;
+    as :func:`~sgfb.visualization.report.frames_from_video`), with their thumbnails."""
+    from sgfb.visualization.report import _spread
+
+    candidates = [f for f in result.sampled_frames if f.graph.num_nodes] \
+        or list(result.sampled_frames)
+    return [(f.frame_index, thumbnails[f.frame_index]) for f in _spread(candidates, REPORT_FRAMES)
+            if f.frame_index in thumbnails]

@@ -20,6 +20,11 @@ is written as
   0 lists every score). Attention and contacting point person -> object, spatial
   object -> person, so ``subject``/``object`` are node ids in that direction.
 
+The optional ``provenance`` object names the checkpoints (path, sha256 prefix, training
+data kind and size, date, config), the class list, the software versions and the decoding
+backend (:mod:`sgfb.utils.provenance`), and carries warnings such as a synthetic-world model run
+on real footage.
+
 Reading a file back gives relationship scores below the threshold as 0. Scores are written
 as the shortest decimal that reads back to the same float32, so a result whose scores are
 0 or >= the threshold round-trips exactly (``from_json_dict(r.to_json_dict()).equals(r)``),
@@ -197,6 +202,7 @@ class VideoResult:
     relationship_names: List[str] = field(default_factory=lambda: list(AG_RELATIONSHIPS))
     errors: List[str] = field(default_factory=list)
     relationship_threshold: float = DEFAULT_RELATIONSHIP_THRESHOLD
+    provenance: Dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.actions = sorted(self.actions, key=lambda a: -a.score)
@@ -224,7 +230,7 @@ class VideoResult:
     def to_json_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict (plain Python types) following ``RESULT_SCHEMA``."""
         tl = self.timeline
-        return {
+        out = {
             "format": RESULT_FORMAT,
             "version": RESULT_VERSION,
             "video_id": str(self.video_id),
@@ -247,6 +253,9 @@ class VideoResult:
                                for f in self.sampled_frames],
             "errors": [str(e) for e in self.errors],
         }
+        if self.provenance:   # optional: files written before it existed stay valid
+            out["provenance"] = json.loads(json.dumps(self.provenance))
+        return out
 
     @classmethod
     def from_json_dict(cls, obj: Dict[str, Any], validate: bool = True) -> "VideoResult":
@@ -273,7 +282,8 @@ class VideoResult:
             timeline=timeline, class_names=list(obj["class_names"]),
             object_names=list(obj["object_names"]),
             relationship_names=list(obj["relationship_names"]), errors=list(obj["errors"]),
-            relationship_threshold=float(obj["relationship_threshold"]))
+            relationship_threshold=float(obj["relationship_threshold"]),
+            provenance=dict(obj.get("provenance", {})))
 
     def equals(self, other: "VideoResult") -> bool:
         """Field-by-field equality (graphs exactly, NaN boxes equal)."""
@@ -288,7 +298,8 @@ class VideoResult:
             and self.object_names == other.object_names
             and self.relationship_names == other.relationship_names
             and self.errors == other.errors
-            and self.relationship_threshold == other.relationship_threshold)
+            and self.relationship_threshold == other.relationship_threshold
+            and self.provenance == other.provenance)
 
 
 # ----------------------------------------------------------------------------- files

@@ -84,6 +84,21 @@ RESULT_SCHEMA: Dict[str, Any] = {
             "relationships": _list({"$ref": "#/$defs/relationship"}),
         }),
         "action": _obj({"class_index": _INDEX, "name": _NAME, "score": _NUMBER}),
+        "checkpoint": _obj({
+            "path": _NAME, "sha256": _NAME, "kind": _NAME, "trained_at": _NAME,
+            "config_name": _NAME, "data_kind": _NAME,
+            "data_size": {"type": ["integer", "string"]}, "data_unit": _NAME,
+            "data_source": _NAME, "sgfb_version": _NAME,
+        }, "a checkpoint file and its training record; 'unknown' where it has none"),
+        "provenance": _obj({
+            "software": _obj({"sgfb": _NAME, "torch": _NAME, "torchvision": _NAME}),
+            "decoding_backend": _NAME,
+            "class_list": _obj({"source": _NAME, "count": _INDEX},
+                               "where the action class names come from"),
+            "checkpoints": _obj({"scene_graph": {"$ref": "#/$defs/checkpoint"},
+                                 "action": {"$ref": "#/$defs/checkpoint"}}),
+            "warnings": _list(_NAME),
+        }, "what produced this file (sgfb.utils.provenance)"),
         "timeline": _obj({
             "times_s": _list(_NUMBER),
             "class_indices": _list(_INDEX),
@@ -106,7 +121,8 @@ RESULT_SCHEMA: Dict[str, Any] = {
         "timeline": {"$ref": "#/$defs/timeline"},
         "sampled_frames": _list({"$ref": "#/$defs/frame"}),
         "errors": _list(_NAME),
-    }),
+        "provenance": {"$ref": "#/$defs/provenance"},
+    }, optional=("provenance",)),
 }
 
 

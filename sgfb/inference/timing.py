@@ -1,6 +1,6 @@
 """Per-stage wall-clock accounting for the inference pipeline (``bench/infer.py`` prints it):
-decode, detection, relations, bank, action model. On CUDA each measurement synchronises, so
-asynchronous kernels are charged to the stage that launched them."""
+decode, detection, relations, bank, action model, annotated video. On CUDA each measurement
+synchronises, so asynchronous kernels are charged to the stage that launched them."""
 from __future__ import annotations
 
 import time
@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator
 
 import torch
 
-STAGES = ("decode", "detection", "relations", "bank", "action")
+STAGES = ("decode", "detection", "relations", "bank", "action", "annotate")
 
 
 class StageTimer:

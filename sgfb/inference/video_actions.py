@@ -3,7 +3,10 @@ model (I3D clip features + scene-graph bank) or an ST-SGN model (graphs only).
 
 Both answer the same two questions about one video: the video-level scores (the Charades
 test protocol for SGFB: 10 temporal x 3 spatial views, max-aggregated; for ST-SGN: the
-checkpoint's slices, max-pooled) and a timeline of scores at given times.
+checkpoint's slices, max-pooled) and a timeline of scores at given times. The SGFB model
+needs frames: it names its clips (:meth:`SGFBActionModel.view_clips`,
+:meth:`SGFBActionModel.timeline_clips`) before the video is decoded, and scores them from
+backbone features computed as the frames arrive; ST-SGN needs only the graphs.
 """
 from __future__ import annotations
 
@@ -12,9 +15,8 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 import torch
 
-from sgfb.data.clip_transforms import test_transform
+from sgfb.data.clip_transforms import short_side_resize, test_transform
 from sgfb.data.clips import clip_indices, clip_span, test_clips
-from sgfb.data.video import VideoReader
 from sgfb.utils.checkpoint import load_checkpoint
 from sgfb.utils.config import apply_mapping
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs
@@ -51,41 +53,62 @@ class SGFBActionModel:
     def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]) -> VideoBank:
         return bank_from_graphs(video_id, times, graphs, self.layout)
 
-    @torch.no_grad()
-    def _scores(self, reader: VideoReader, clips: np.ndarray, bank: VideoBank, fps: float,
-                crops: int) -> np.ndarray:
-        """Sigmoid scores ``[N, C]`` of clips ``[N, T]`` (max over ``crops`` spatial crops)."""
-        out = []
-        seconds = reader.timestamps()  # presentation times: right on variable-rate video too
-        for start in range(0, len(clips), self.batch_size):
-            chunk = clips[start:start + self.batch_size]
-            x = torch.stack([test_transform(reader.get_frames(ix), self.crop, crops, self.mean,
-                                            self.std) for ix in chunk])   # [B, crops, 3, T, H, W]
-            b = x.shape[0]
-            windows = [query_window(bank.times, bank.features,
-                                    (seconds[ix[0]] + seconds[ix[-1]]) / 2,
-                                    self.window, self.slots) for ix in chunk]
-            feats = torch.from_numpy(np.stack([w[0] for w in windows])).repeat_interleave(crops, 0)
-            mask = torch.from_numpy(np.stack([w[1] for w in windows])).repeat_interleave(crops, 0)
-            logits = self.model(x.flatten(0, 1).to(self.device), feats.to(self.device),
-                                mask.to(self.device))
-            out.append(torch.sigmoid(logits.float()).view(b, crops, -1).amax(1).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
+    # The decode-once pipeline (sgfb.inference.pipeline) asks for the clips first, hands
+    # each clip's frames over as they are decoded, and scores the clips once the bank (which
+    # needs every sampled frame's graph) is built: the backbone runs once per distinct clip.
 
-    def video_scores(self, reader: VideoReader, bank: VideoBank, fps: float) -> np.ndarray:
-        clips = test_clips(reader.num_frames, self.num_frames, self.stride, self.views)
-        return self._scores(reader, clips, bank, fps, self.crops).max(0)
+    def view_clips(self, num_frames: int) -> np.ndarray:
+        """int64 ``[views, T]``: the Charades test views (§5.1: evenly spaced clips)."""
+        return test_clips(num_frames, self.num_frames, self.stride, self.views)
 
-    def timeline(self, reader: VideoReader, bank: VideoBank, fps: float,
-                 times: np.ndarray) -> np.ndarray:
+    def timeline_clips(self, timestamps: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """int64 ``[len(times), T]``: the clip centred (as far as the video allows: no padded
+        clips, as the test views) on the frame shown at each time, from the presentation
+        timestamps ``timestamps`` of the video's frames."""
+        num = len(timestamps)
         span = clip_span(self.num_frames, self.stride)
-        last_start = max(reader.num_frames - span, 0)   # as the test views: no padded clips
-        # the (fractional) frame shown at each time, from presentation timestamps
-        centres = np.interp(times, reader.timestamps(), np.arange(reader.num_frames))
+        last_start = max(num - span, 0)
+        centres = np.interp(times, timestamps, np.arange(num))  # fractional frame at each time
         starts = np.clip(np.round(centres - (span - 1) / 2).astype(np.int64), 0, last_start)
-        clips = np.stack([clip_indices(int(s), reader.num_frames, self.num_frames, self.stride)
-                          for s in starts]) if len(starts) else np.zeros((0, self.num_frames), np.int64)
-        return self._scores(reader, clips, bank, fps, 1)
+        if not len(starts):
+            return np.zeros((0, self.num_frames), np.int64)
+        return np.stack([clip_indices(int(s), num, self.num_frames, self.stride) for s in starts])
+
+    def prepare_frame(self, rgb: np.ndarray) -> np.ndarray:
+        """uint8 ``[h, w, 3]``: one decoded frame with its short side resized to the crop size,
+        as :func:`~sgfb.data.clip_transforms.test_transform` resizes each frame of a clip (so
+        a clip of prepared frames transforms to the same tensor, and fewer bytes are held)."""
+        tchw = short_side_resize(torch.from_numpy(np.ascontiguousarray(rgb))[None]
+                                 .permute(0, 3, 1, 2), self.crop)
+        return tchw[0].permute(1, 2, 0).contiguous().numpy()
+
+    @torch.no_grad()
+    def clip_features(self, clips: Sequence[np.ndarray], crops: int) -> torch.Tensor:
+        """Backbone features ``[B, crops, D]`` of clips of prepared frames ``[T, h, w, 3]``
+        (crops 3: first / centre / last; 1: centre)."""
+        x = torch.stack([test_transform(c, self.crop, crops, self.mean, self.std) for c in clips])
+        feats = self.model.clip_features(x.flatten(0, 1).to(self.device))
+        return feats.view(len(clips), crops, *feats.shape[1:])
+
+    @torch.no_grad()
+    def head_scores(self, features: Sequence[torch.Tensor], centres: Sequence[float],
+                    bank: VideoBank) -> List[np.ndarray]:
+        """Sigmoid scores ``[crops, C]`` of each clip from its backbone features ``[crops, D]``
+        and the bank window centred at its centre (seconds; §4.2: the window around the clip)."""
+        out: List[np.ndarray] = []
+        for start in range(0, len(features), self.batch_size):
+            chunk = list(features[start:start + self.batch_size])
+            crops = [f.shape[0] for f in chunk]
+            windows = [query_window(bank.times, bank.features, c, self.window, self.slots)
+                       for c in centres[start:start + self.batch_size]]
+            repeat = torch.tensor(crops)
+            feats = torch.from_numpy(np.stack([w[0] for w in windows])).repeat_interleave(repeat, 0)
+            mask = torch.from_numpy(np.stack([w[1] for w in windows])).repeat_interleave(repeat, 0)
+            logits = self.model.head(torch.cat(chunk).to(self.device), feats.to(self.device),
+                                     mask.to(self.device))
+            scores = torch.sigmoid(logits.float()).cpu().numpy()
+            out.extend(np.split(scores, np.cumsum(crops)[:-1]))
+        return out
 
 
 class STSGNActionModel:
@@ -135,7 +158,7 @@ class STSGNActionModel:
             return np.flatnonzero(np.abs(self._times - centre) <= self.window / 2 + 1e-9)
         return np.array([int(np.argmin(np.abs(self._times - centre)))])
 
-    def video_scores(self, reader: VideoReader, bank: Any, fps: float) -> np.ndarray:
+    def video_scores(self, reader: Any, bank: Any, fps: float) -> np.ndarray:
         t = self._times
         if not t.size:
             groups: List[np.ndarray] = []
@@ -147,7 +170,7 @@ class STSGNActionModel:
         scores = self._sequences(groups)
         return scores.max(0) if len(scores) else np.zeros(len(self.class_names), np.float32)
 
-    def timeline(self, reader: VideoReader, bank: Any, fps: float, times: np.ndarray) -> np.ndarray:
+    def timeline(self, reader: Any, bank: Any, fps: float, times: np.ndarray) -> np.ndarray:
         out = np.zeros((len(times), len(self.class_names)), np.float32)
         if not self._times.size:
             return out

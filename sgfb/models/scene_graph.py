@@ -14,11 +14,13 @@ from sgfb.detection.config import DetectorConfig
 from sgfb.detection.detector import SGDetector, build_detector
 from sgfb.utils.checkpoint import load_checkpoint
 from sgfb.utils.config import apply_mapping
-from sgfb.relations.head import RelationHeadConfig, build_relation_head
+from sgfb.utils.provenance import PROVENANCE_KEY
+from sgfb.relations.head import RelationHeadConfig
+from sgfb.relations.heads import HEAD_KINDS, build_relation_head
 from sgfb.relations.predictor import SceneGraphPredictor
 
 CHECKPOINT_KIND = "sgfb.scene_graph/1"
-HEADS = ("reldn", "frequency")
+HEADS = HEAD_KINDS
 
 
 def detector_channels(detector: SGDetector) -> int:
@@ -28,8 +30,10 @@ def detector_channels(detector: SGDetector) -> int:
 def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                       head: Optional[torch.nn.Module], head_cfg: RelationHeadConfig,
                       counts: np.ndarray, pair_counts: np.ndarray,
-                      config: Dict[str, Any]) -> Dict[str, Any]:
-    return {
+                      config: Dict[str, Any],
+                      provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """``provenance``: :func:`sgfb.utils.provenance.training_record` (left out when None)."""
+    state = {
         "kind": CHECKPOINT_KIND,
         "detector": detector.state_dict(),
         "detector_config": detector_cfg.to_dict(),
@@ -43,13 +47,21 @@ def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                           "resize": [detector_cfg.min_size, detector_cfg.max_size]},
         "config": config,
     }
+    if provenance is not None:
+        state[PROVENANCE_KEY] = provenance
+    return state
 
 
-def load_scene_graph_model(path: str, head: str = "reldn", device: str | torch.device = "cpu"
-                           ) -> SceneGraphPredictor:
-    """A :class:`SceneGraphPredictor` (eval mode) from a ``train_sg.py`` checkpoint;
-    ``head="frequency"`` swaps in the frequency prior built from the stored counts."""
-    if head not in HEADS:
+def load_scene_graph_model(path: str, head: Optional[str] = None,
+                           device: str | torch.device = "cpu") -> SceneGraphPredictor:
+    """A :class:`SceneGraphPredictor` (eval mode) from a ``train_sg.py`` checkpoint.
+
+    ``head``: None (or the checkpoint's ``relations.kind``) loads the trained head the
+    checkpoint holds (``"reldn"`` for checkpoints written before heads were selectable);
+    ``"frequency"`` swaps in the frequency prior built from the stored counts, whatever head
+    was trained. ``predictor.head_kind`` names the head in use.
+    """
+    if head is not None and head not in HEADS:
         raise ValueError(f"unknown head {head!r}; choose from {HEADS}")
     state = load_checkpoint(path, map_location="cpu")
     if state.get("kind") != CHECKPOINT_KIND:
@@ -60,12 +72,20 @@ def load_scene_graph_model(path: str, head: str = "reldn", device: str | torch.d
     detector = build_detector(detector_cfg)
     detector.load_state_dict(state["detector"])
     head_cfg = apply_mapping(RelationHeadConfig(), dict(state["relations_config"]))
+    trained = head_cfg.kind
+    if head is None:
+        head = trained
+    if head not in ("frequency", trained):
+        raise ValueError(f"{path}: the checkpoint holds a {trained!r} head, not {head!r} (use "
+                         f"--head {trained}, --head frequency, or train a {head!r} head)")
     head_cfg.kind = head
     counts, pair_counts = state["frequency_counts"].numpy(), state["pair_counts"].numpy()
     module = build_relation_head(head_cfg, detector_channels(detector), counts, pair_counts)
-    if head == "reldn":
+    if head != "frequency":
         if state["relations"] is None:
             raise ValueError(f"{path}: this checkpoint has no trained predicate head "
                              "(train the 'relations' stage, or use the frequency prior)")
         module.load_state_dict(state["relations"])
-    return SceneGraphPredictor(detector, module).to(device).eval()
+    predictor = SceneGraphPredictor(detector, module).to(device).eval()
+    predictor.head_kind = head
+    return predictor

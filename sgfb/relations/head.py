@@ -25,32 +25,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 from torchvision.ops import MultiScaleRoIAlign
 
 from sgfb.detection.features import ImageFeatures
-from sgfb.relations.frequency import FrequencyPrior, log_frequency_init
+from sgfb.relations.encoder import geometry_of, mlp, pool_pair_boxes, zero_linear
+from sgfb.relations.geometry import GEOMETRY_DIM, union_boxes
 from sgfb.structures.vocab import NUM_OBJECTS, NUM_RELATIONSHIPS
-from sgfb.relations.geometry import GEOMETRY_DIM, pair_geometry, union_boxes
 from sgfb.relations.logits import RelationLogits
 from sgfb.relations.pairs import RelationPairs
 
 
-def _mlp(dims: Sequence[int]) -> nn.Sequential:
-    """Linear layers ``dims[0] -> dims[1] -> ...``, each followed by ReLU."""
-    layers: List[nn.Module] = []
-    for a, b in zip(dims[:-1], dims[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
-    return nn.Sequential(*layers)
-
-
-def _zero_linear(in_dim: int, out_dim: int) -> nn.Linear:
-    layer = nn.Linear(in_dim, out_dim)
-    nn.init.zeros_(layer.weight)
-    nn.init.zeros_(layer.bias)
-    return layer
+_mlp, _zero_linear = mlp, zero_linear   # older names
 
 
 class RelationHead(nn.Module):
@@ -99,13 +86,7 @@ class RelationHead(nn.Module):
     # ------------------------------------------------------------------ branches
     def _pool(self, features: ImageFeatures, pairs: RelationPairs, boxes: torch.Tensor) -> torch.Tensor:
         """``[P, B, C, k, k]`` RoIAlign of ``boxes`` ``[P, B, 4]`` (original pixels)."""
-        p, b = boxes.shape[:2]
-        per_frame, order = pairs.boxes_per_frame(boxes.reshape(p, b * 4))
-        per_frame = [x.reshape(-1, 4) for x in per_frame]
-        per_frame += [boxes.new_zeros(0, 4)] * (len(features) - len(per_frame))
-        pooled = self.pooler(features.maps, features.to_resized(per_frame), list(features.image_sizes))
-        pooled = pooled.reshape(p, b, *pooled.shape[1:])    # pairs in frame order
-        return pooled[torch.argsort(order)]
+        return pool_pair_boxes(self.pooler, features, pairs, boxes)
 
     def visual(self, features: ImageFeatures, pairs: RelationPairs) -> torch.Tensor:
         """``[P, 26]`` visual scores."""
@@ -118,10 +99,7 @@ class RelationHead(nn.Module):
 
     def geometry(self, features: ImageFeatures, pairs: RelationPairs) -> torch.Tensor:
         """``[P, 26]`` geometry scores."""
-        hw = torch.tensor(features.original_sizes, dtype=torch.float32,
-                          device=pairs.subject_boxes.device).reshape(-1, 2)
-        sizes = hw.flip(1)[pairs.frame_index]                     # [P, 2] (width, height)
-        geo = pair_geometry(pairs.subject_boxes, pairs.object_boxes, sizes, self.min_box_size)
+        geo = geometry_of(features, pairs, self.min_box_size)
         return self.geometry_scores(self.geometry_mlp(geo))
 
     def forward(self, features: ImageFeatures, pairs: RelationPairs) -> RelationLogits:
@@ -145,8 +123,17 @@ class RelationHead(nn.Module):
 
 @dataclass
 class RelationHeadConfig:
-    """Predicate head settings. ``kind``: ``"reldn"`` (:class:`RelationHead`) or
-    ``"frequency"`` (:class:`~sgfb.relations.frequency.FrequencyPrior`)."""
+    """Predicate head settings. ``kind`` names a builder of
+    :data:`sgfb.relations.heads.HEAD_BUILDERS` (``"reldn"``, ``"frequency"``, ``"vrd"``,
+    ``"imp"``, ``"msdn"``, ``"graph_rcnn"``, ``"sttran"``); each reads the fields it needs.
+
+    ``hidden_dim``: width of the pooled-feature MLPs (and of the message-passing and
+    attention states). ``iterations``: message-passing rounds (IMP, MSDN) or aGCN layers
+    (Graph R-CNN). ``relation_proposals``: Graph R-CNN's top-K pairs per frame (0 = all).
+    ``window``, ``attention_heads``, ``layers``, ``dropout``: STTran's temporal window
+    (annotated frames on each side), attention heads, layers per encoder/decoder, and the
+    dropout of its transformer layers.
+    """
 
     kind: str = "reldn"
     hidden_dim: int = 1024
@@ -159,33 +146,9 @@ class RelationHeadConfig:
     use_frequency: bool = True
     frequency_eps: float = 1.0
     min_box_size: float = 1.0
-
-
-HEAD_KINDS = ("reldn", "frequency")
-
-
-def build_relation_head(cfg: RelationHeadConfig, in_channels: int,
-                        frequency_counts: Optional[np.ndarray] = None,
-                        pair_counts: Optional[np.ndarray] = None) -> nn.Module:
-    """A predicate head from its config.
-
-    ``frequency_counts`` ``[36, 26]`` / ``pair_counts`` ``[36]``: training statistics from
-    :func:`~sgfb.relations.frequency.count_relationships`; they initialise the frequency bias
-    (``"reldn"``, zeros when absent) or define the prior (``"frequency"``, required).
-    """
-    init = None
-    if frequency_counts is not None:
-        init = torch.from_numpy(log_frequency_init(frequency_counts, cfg.frequency_eps, pair_counts))
-    if cfg.kind == "frequency":
-        if init is None:
-            raise ValueError("the frequency prior head needs training-set frequency counts")
-        return FrequencyPrior(init)
-    if cfg.kind != "reldn":
-        raise ValueError(f"unknown relation head kind {cfg.kind!r}; choose from {HEAD_KINDS}")
-    return RelationHead(
-        in_channels=in_channels, hidden_dim=cfg.hidden_dim, geometry_hidden=cfg.geometry_hidden,
-        pool_size=cfg.pool_size, sampling_ratio=cfg.sampling_ratio,
-        featmap_names=tuple(cfg.featmap_names), use_visual=cfg.use_visual,
-        use_geometry=cfg.use_geometry, use_frequency=cfg.use_frequency,
-        frequency_init=init, min_box_size=cfg.min_box_size,
-    )
+    iterations: int = 2
+    relation_proposals: int = 0
+    window: int = 2
+    attention_heads: int = 4
+    layers: int = 1
+    dropout: float = 0.1

@@ -7,8 +7,9 @@ flat tensors plus the frame of each pair, like torchvision's detection heads hol
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,6 +27,10 @@ class RelationPairs:
     object_labels: ``[P]`` long, object class (index into ``AG_OBJECTS``, 1..35 normally).
     frame_index: ``[P]`` long, frame of each pair in ``0..num_frames-1``.
     num_frames: number of frames of the batch (frames may have no pairs).
+    frame_video: optional ``[num_frames]`` long, the video of each frame (equal ids = one
+        video); None: every frame stands alone. Only temporal heads read it.
+    frame_time: optional ``[num_frames]`` long, the frame number of each frame in its video
+        (orders a video's frames); None: batch order.
     """
 
     subject_boxes: torch.Tensor
@@ -33,6 +38,8 @@ class RelationPairs:
     object_labels: torch.Tensor
     frame_index: torch.Tensor
     num_frames: int
+    frame_video: Optional[torch.Tensor] = None
+    frame_time: Optional[torch.Tensor] = None
 
     def __post_init__(self) -> None:
         p = self.object_labels.shape[0]
@@ -42,14 +49,28 @@ class RelationPairs:
                              f"{tuple(shapes[1])}, frame index {tuple(shapes[2])}, {p} labels")
         if p and (int(self.frame_index.min()) < 0 or int(self.frame_index.max()) >= self.num_frames):
             raise ValueError(f"pair frame index outside 0..{self.num_frames - 1}")
+        for name in ("frame_video", "frame_time"):
+            value = getattr(self, name)
+            if value is not None and tuple(value.shape) != (self.num_frames,):
+                raise ValueError(f"{name} has shape {tuple(value.shape)}, expected "
+                                 f"({self.num_frames},)")
 
     def __len__(self) -> int:
         return int(self.object_labels.shape[0])
 
     def to(self, device: torch.device | str) -> "RelationPairs":
+        def move(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+            return None if t is None else t.to(device)
         return RelationPairs(self.subject_boxes.to(device), self.object_boxes.to(device),
                              self.object_labels.to(device), self.frame_index.to(device),
-                             self.num_frames)
+                             self.num_frames, move(self.frame_video), move(self.frame_time))
+
+    def with_frame_keys(self, keys: Sequence[str]) -> "RelationPairs":
+        """These pairs with ``frame_video``/``frame_time`` read from AG frame keys
+        (``VIDEO.mp4/NNNNNN.png``; see :func:`frame_positions`)."""
+        video, time = frame_positions(keys)
+        device = self.frame_index.device
+        return dataclasses.replace(self, frame_video=video.to(device), frame_time=time.to(device))
 
     def boxes_per_frame(self, boxes: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
         """Split ``[P, 4]`` boxes by frame: (per-frame lists in frame order, ``[P]`` order).
@@ -77,6 +98,20 @@ class RelationPairs:
             frame_index=torch.cat(frame).to(object_labels[0].device),
             num_frames=n,
         )
+
+
+def frame_positions(keys: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(video [F], time [F])`` long tensors of AG frame keys ``VIDEO.mp4/NNNNNN.png``:
+    frames of one video share an id (numbered in order of first appearance); the time is the
+    frame number, or the key's position in ``keys`` when the name is not a number."""
+    ids: dict = {}
+    video, time = [], []
+    for i, key in enumerate(keys):
+        name, _, frame = str(key).partition("/")
+        video.append(ids.setdefault(name, len(ids)))
+        stem = frame.rsplit(".", 1)[0]
+        time.append(int(stem) if stem.isdigit() else i)
+    return torch.tensor(video, dtype=torch.long), torch.tensor(time, dtype=torch.long)
 
 
 def graph_pairs(graph: SceneGraph) -> np.ndarray:
@@ -108,5 +143,7 @@ def pairs_from_ground_truth(graphs: Sequence[SceneGraph]) -> Tuple[RelationPairs
         labels.append(torch.as_tensor(graph.labels[nodes]))
         targets.append(torch.as_tensor((graph.relations[keep] >= 0.5).astype(np.float32)))
     pairs = RelationPairs.cat_frames(subj, obj, labels)
+    if graphs and all(g.frame_key for g in graphs):
+        pairs = pairs.with_frame_keys([g.frame_key for g in graphs])
     target = torch.cat(targets) if targets else torch.zeros(0, NUM_RELATIONSHIPS)
     return pairs, target.reshape(-1, NUM_RELATIONSHIPS)

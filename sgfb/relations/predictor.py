@@ -19,7 +19,9 @@ The detector is duck-typed (``sgfb.detection.detector.SGDetector`` or a test dou
 [ΣK_i, 36]`` class probabilities, ``detect(features) -> List[Detections]`` with ``boxes``
 ``[K, 4]`` original pixels, ``labels`` ``[K]``, ``scores`` ``[K]`` (and optionally ``keep``, a
 ``[K]`` bool mask of the detections to use). The head is any module called as
-``head(features, pairs) -> RelationLogits`` (:class:`RelationHead`, :class:`FrequencyPrior`).
+``head(features, pairs) -> RelationLogits`` (:mod:`sgfb.relations.heads`); the pairs carry
+each frame's video and frame number (from ``frame_keys``) for temporal heads, which see the
+neighbouring frames of the same batch.
 """
 from __future__ import annotations
 
@@ -151,7 +153,7 @@ class SceneGraphPredictor(nn.Module):
                              + (f" and {len(ground_truth)} ground-truth graphs" if ground_truth else ""))
         device = next(iter(features.maps.values())).device
         frames = self._nodes(features, ground_truth, mode, device)
-        logits = self.head(features, self._pairs(frames))
+        logits = self.head(features, self._pairs(frames).with_frame_keys(frame_keys))
         probs = logits.probabilities().float().cpu().numpy().reshape(-1, NUM_RELATIONSHIPS)
         return self._graphs(frames, probs, features.original_sizes, frame_keys)
 

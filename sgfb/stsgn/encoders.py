@@ -6,6 +6,7 @@ frame embeddings ``e_graph``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import global_max_pool, global_mean_pool
 
@@ -21,8 +22,10 @@ class GraphEncoder(nn.Module):
     state (PERSON), or mean / max over all nodes. D defaults to |O|·|R| as in the paper."""
 
     def __init__(self, conv: str, readout: str, num_relationships: int,
-                 channels: int | None = None, num_layers: int = 1) -> None:
+                 channels: int | None = None, num_layers: int = 1,
+                 edge_dropout: float = 0.0, node_dropout: float = 0.0) -> None:
         super().__init__()
+        self.edge_dropout, self.node_dropout = edge_dropout, node_dropout
         if conv not in CONVOLUTIONS:
             raise ValueError(f"unknown graph convolution {conv!r}; choose from {sorted(CONVOLUTIONS)}")
         if readout not in READOUTS:
@@ -44,7 +47,12 @@ class GraphEncoder(nn.Module):
         device = self.node_embedding.weight.device
         x = self.node_embedding(batch.node_type.to(device))
         edge_index = batch.edge_index.to(device)
-        edge_attr = self.edge_encoder(batch.edge_vector.to(device))
+        edge_vector = batch.edge_vector.to(device)
+        if self.training and self.node_dropout > 0:   # objects dropped: their edge goes
+            keep = torch.rand(edge_vector.shape[0], device=device) >= self.node_dropout
+            edge_index, edge_vector = edge_index[:, keep], edge_vector[keep]
+        edge_vector = F.dropout(edge_vector, self.edge_dropout, self.training)
+        edge_attr = self.edge_encoder(edge_vector)
         person = batch.person.to(device)
         for i, conv in enumerate(self.convs[:-1]):
             x = torch.relu(conv(x, edge_index, edge_attr))
@@ -63,8 +71,11 @@ class RelMatEncoder(nn.Module):
     """The baseline: the flattened relationship matrix (|O|·|R|) of each frame through an
     MLP (Linear, ReLU, Linear), as the Action Genome paper's oracle uses the matrix."""
 
-    def __init__(self, num_relationships: int, channels: int | None = None) -> None:
+    def __init__(self, num_relationships: int, channels: int | None = None,
+                 edge_dropout: float = 0.0, node_dropout: float = 0.0) -> None:
         super().__init__()
+        self.num_relationships = num_relationships
+        self.edge_dropout, self.node_dropout = edge_dropout, node_dropout
         in_dim = NUM_NODE_TYPES * num_relationships
         self.channels = channels or in_dim
         self.mlp = nn.Sequential(nn.Linear(in_dim, self.channels), nn.ReLU(),
@@ -76,4 +87,9 @@ class RelMatEncoder(nn.Module):
 
     def forward(self, frames: torch.Tensor, graphs: FrameGraphs) -> torch.Tensor:
         matrices = graphs.cached_relationship_matrices()[frames.cpu()]
-        return self.mlp(matrices.to(self.mlp[0].weight.device))
+        matrices = matrices.to(self.mlp[0].weight.device)
+        if self.training and self.node_dropout > 0:   # whole object rows of the matrix
+            rows = matrices.view(matrices.shape[0], NUM_NODE_TYPES, self.num_relationships)
+            keep = torch.rand(rows.shape[:2], device=rows.device) >= self.node_dropout
+            matrices = (rows * keep[..., None]).reshape(matrices.shape)
+        return self.mlp(F.dropout(matrices, self.edge_dropout, self.training))

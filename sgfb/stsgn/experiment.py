@@ -2,27 +2,23 @@
 and their evaluation. The ``tools/*_stsgn.py`` scripts are thin wrappers around this."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-import glob
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 
-from sgfb.utils.atomic_io import atomic_write
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
-from sgfb.evaluation.mean_ap import mean_average_precision
-from sgfb.structures.graph_file import load_graphs
+from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
+from sgfb.structures.graph_file import load_graph_source
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig
+from sgfb.stsgn.scores_csv import evaluate_scores, video_split_of, videos_for, write_scores
 from sgfb.stsgn.tasks import build_samples, make_split, select_videos
 from sgfb.stsgn.training import TrainConfig, metrics, predict, train
 
@@ -37,7 +33,7 @@ class DataConfig:
     fps: str = ""                    # fps table JSON or a videos directory
     graphs: str = ""                 # directory of predicted scene-graph files (optional)
     task: str = "frame"              # frame | video | trimmed
-    window: float = 0.0              # T seconds (frame window / video slice)
+    window: float = 10.0             # T seconds (frame window / video slice)
     seed: int = 0
     val_fraction: float = 0.15
     test_fraction: float = 0.15
@@ -62,19 +58,18 @@ class GraphData:
     frame_index: Dict[str, int]
 
 
-def load_graph_data(annotations: str, fps: str = "", graphs_dir: str = "",
+def load_graph_data(annotations: str, fps: str = "", graphs: str = "",
                     relationships: Optional[Sequence[int]] = None) -> GraphData:
     """Frames of an AG annotation set as :class:`FrameGraphs`: ground truth, or the
-    predicted SceneGraphs saved in ``graphs_dir`` (one file per video) for the same frames."""
+    predicted SceneGraphs of the same frames in ``graphs``: a folder of per-video graph files
+    or one graph-set file (``tools/test_sg.py --save-graphs graphs.npz``)."""
     ag = ActionGenome.load(annotations, fps=fps or None)
     frames = list(ag)
-    if graphs_dir:
-        predicted: Dict[str, SceneGraph] = {}
-        for path in sorted(glob.glob(os.path.join(graphs_dir, "*.npz"))):
-            predicted.update(load_graphs(path))
+    if graphs:
+        predicted: Dict[str, SceneGraph] = load_graph_source(graphs)
         missing = [f.key for f in frames if f.key not in predicted]
         if missing:
-            raise KeyError(f"{graphs_dir}: no predicted graph for {len(missing)} annotated frames, "
+            raise KeyError(f"{graphs}: no predicted graph for {len(missing)} annotated frames, "
                            f"e.g. {missing[:3]}")
         scene_graphs = [predicted[f.key] for f in frames]
     else:
@@ -101,12 +96,14 @@ class RunResult:
 
 def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
                    data: Optional[GraphData] = None,
-                   charades: Optional[Charades] = None) -> RunResult:
+                   charades: Optional[Charades] = None,
+                   out_dir: Optional[str] = None) -> RunResult:
     """Train on the seeded video split, keep the best validation epoch, and measure the
-    train / val / test metrics (mAP or top-1)."""
+    train / val / test metrics (mAP or top-1). ``out_dir``: learning curves and norms per
+    epoch go to ``out_dir/history.jsonl`` and TensorBoard."""
     start = time.perf_counter()
     d = config.data
-    torch.manual_seed(d.seed)
+    torch.manual_seed(config.train.seed)   # init; data.seed draws the video split
     charades = charades or load_charades(d.charades, d.classes)
     data = data or load_graph_data(d.annotations, d.fps, d.graphs, config.model.relationships)
     samples = build_samples(d.task, data.ag, charades, data.frame_index, d.window)
@@ -116,7 +113,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
                                                       for n, p in parts.items()))
     config.model.num_classes = charades.num_classes
     model = STSGN(config.model)
-    result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log)
+    result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log,
+                   out_dir=out_dir)
     measured = {}
     for name, part in parts.items():
         if len(part):
@@ -126,9 +124,14 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
 
 
 def save_run(path: str, config: ExperimentConfig, run: RunResult,
-             class_names: Optional[List[str]]) -> None:
-    """A checkpoint that carries everything prediction needs (config, vocabularies)."""
+             class_names: Optional[List[str]], config_name: str = "") -> None:
+    """A checkpoint that carries everything prediction needs (config, vocabularies) and its
+    training record (:mod:`sgfb.utils.provenance`)."""
+    annotations = config.data.annotations
+    source = annotations if os.path.isdir(annotations) else os.path.dirname(annotations)
     save_checkpoint(path, {
+        PROVENANCE_KEY: training_record(config_name, dataset_kind(source),
+                                        len(run.split.get("train", [])), "videos", annotations),
         "format": CHECKPOINT_FORMAT,
         "model_config": dataclasses.asdict(config.model),
         "state_dict": run.model.state_dict(),
@@ -151,61 +154,31 @@ def load_model(path: str) -> tuple[STSGN, Dict]:
     return model.eval(), ckpt
 
 
-def class_columns(num_classes: int) -> List[str]:
-    return [f"c{i:03d}" for i in range(num_classes)]
-
-
-def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out: str) -> int:
-    """Write one row of class scores per frame (``level="frame"``) or video; returns rows."""
+def predict_to_csv(model: STSGN, data: GraphData, level: str, window: float, out: str,
+                   split_name: str = "test",
+                   split: Optional[Dict[str, Sequence[str]]] = None) -> tuple[int, str]:
+    """Write one row of class scores per frame (``level="frame"``) or video of the videos of
+    ``split_name`` (see :func:`~sgfb.stsgn.scores_csv.videos_for`: by default those the
+    checkpoint was neither trained nor validated on); returns (rows, split written)."""
     if level not in ("frame", "video"):
         raise ValueError(f"level must be 'frame' or 'video', got {level!r}")
     if level == "video" and window <= 0:
         raise ValueError("video-level prediction needs a slice length T > 0 (--window)")
     samples = build_samples(level, data.ag, None, data.frame_index, window,
                             num_classes=model.config.num_classes)
+    videos = videos_for(split_name, sorted(set(samples.videos)), split)
+    if not videos:
+        raise ValueError(f"no video of the annotations is in the {split_name!r} split of the "
+                         "checkpoint; choose another --split")
+    samples = select_videos(samples, videos)
     scores, _ = predict(model, data.graphs, samples)
-    header = ["frame_key" if level == "frame" else "video_id"] + class_columns(scores.shape[1])
-    with atomic_write(out, "w") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for sample_id, row in zip(samples.ids, scores):
-            writer.writerow([sample_id] + [f"{v:.6f}" for v in row])
-    return len(samples)
+    of = video_split_of(split)
+    row_splits = [split_name if split_name != "all" else of(v) for v in samples.videos]
+    write_scores(out, level, samples.ids, row_splits, scores)
+    return len(samples), split_name
 
 
 def evaluate_csv(path: str, charades: Charades, fps: Optional[Callable[[str], float]] = None
-                 ) -> Dict[str, float]:
-    """mAP and top-1 (the best class is among the true ones) of a prediction CSV; rows of
-    videos that ``charades`` does not label are skipped and counted."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if not header or header[0] not in ("frame_key", "video_id"):
-            raise ValueError(f"{path}: first column must be frame_key or video_id")
-        rows = list(reader)
-    level = "frame" if header[0] == "frame_key" else "video"
-    try:
-        columns = [int(c[1:]) for c in header[1:]]
-    except ValueError:
-        raise ValueError(f"{path}: class columns must be named c000, c001, ...") from None
-    labelled = [r[0].split("/")[0] in charades for r in rows]
-    unknown = labelled.count(False)
-    rows = [r for r, ok in zip(rows, labelled) if ok]
-    width = max([charades.num_classes] + [c + 1 for c in columns])
-    scores = np.zeros((len(rows), width), np.float32)
-    labels = np.zeros_like(scores)
-    for i, row in enumerate(rows):
-        scores[i, columns] = [float(v) for v in row[1:]]
-        if level == "frame":
-            if fps is None:
-                raise ValueError("frame-level evaluation needs frame rates (--fps-table)")
-            video = row[0].split("/")[0]
-            truth = charades.labels_at_frame(row[0], fps(video))
-        else:
-            truth = charades.video_labels(row[0])
-        labels[i, list(truth)] = 1
-    has_label = labels.sum(1) > 0
-    top1 = float(labels[np.arange(len(rows)), scores.argmax(1)][has_label].mean()) \
-        if has_label.any() else math.nan
-    return {"level": level, "samples": len(rows), "mAP": mean_average_precision(scores, labels),
-            "top1": top1, "skipped_unlabelled": unknown}
+                 ) -> Dict:
+    """See :func:`sgfb.stsgn.scores_csv.evaluate_scores`."""
+    return evaluate_scores(path, charades, fps)

@@ -14,6 +14,8 @@ import av
 import cv2
 import numpy as np
 
+from sgfb.utils.provenance import SYNTHETIC_VIDEO_TAG
+
 #: libx264 settings: visually clean at small sizes, fast, deterministic. x264's macroblock-tree
 #: lookahead reads uninitialised memory on small frames (96x72, 160x120: the same frames then
 #: encode differently from run to run); without it the output depends on the frames only.
@@ -35,6 +37,7 @@ class VideoWriter:
         self.path = path
         self.codec = codec or video_codec()
         self._container = av.open(path, mode="w")
+        self._container.metadata["comment"] = SYNTHETIC_VIDEO_TAG
         stream = self._container.add_stream(self.codec, rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.thread_count = 1

@@ -29,6 +29,7 @@ import numpy as np
 
 from sgfb.synthetic.scripts import ACTIONS, action_class_id
 from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, official_spelling
+from sgfb.utils.provenance import SYNTHETIC_MARKER
 
 CHARADES_COLUMNS = ("id", "subject", "scene", "quality", "relevance", "verified", "script",
                     "objects", "descriptions", "actions", "length")
@@ -70,6 +71,9 @@ def write_annotations(paths: Mapping[str, str], objects: Mapping[str, Any],
     _write_bytes(paths["objects"], canonical_pickle({k: objects[k] for k in keys}))
     _write_bytes(paths["persons"], canonical_pickle({k: persons[k] for k in keys}))
     _write_text(paths["frame_list"], "".join(k + "\n" for k in keys))
+    # marks the folder as the synthetic world's, so checkpoints trained on it record that
+    _write_text(os.path.join(os.path.dirname(paths["frame_list"]), SYNTHETIC_MARKER),
+                "Annotations of the sgfb synthetic world (sgfb.synthetic), not real video.\n")
     # The official class files: one class a line, no trailing newline.
     _write_text(paths["object_classes"], "\n".join(official_spelling(n) for n in AG_OBJECTS))
     _write_text(paths["relationship_classes"],

@@ -34,6 +34,7 @@ from sgfb.feature_bank.provider import BankStore
 from sgfb.training.action_config import ActionConfig
 from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
 from sgfb.feature_bank.extract import extract_banks
+from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 
 CHECKPOINT_KIND = "sgfb.action/1"
 VIDEO_INDEX_DIR = "video_index"  # in the run folder: packet indices shared by all epochs
@@ -161,9 +162,23 @@ def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
 
 
 def checkpoint_state(model: ActionModel, cfg: ActionConfig, class_names: List[str],
-                     classes: Optional[List[int]] = None) -> Dict[str, Any]:
-    return {"model": model.state_dict(),
-            **checkpoint_meta(cfg, class_names, model.head.fbo is not None, classes)}
+                     classes: Optional[List[int]] = None,
+                     provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """``provenance``: :func:`sgfb.utils.provenance.training_record` (left out when None)."""
+    state = {"model": model.state_dict(),
+             **checkpoint_meta(cfg, class_names, model.head.fbo is not None, classes)}
+    if provenance is not None:
+        state[PROVENANCE_KEY] = provenance
+    return state
+
+
+def action_training_record(cfg: ActionConfig, train_videos: int) -> Dict[str, Any]:
+    """The training record of an action model: the data kind follows the AG annotations
+    (banks, oracle) or, without them, the videos folder's dataset."""
+    source = cfg.data.annotations or os.path.dirname(os.path.abspath(cfg.data.videos))
+    kind = dataset_kind(source) if cfg.data.annotations else \
+        dataset_kind(os.path.join(source, "annotations"))
+    return training_record(cfg.config_name, kind, train_videos, "videos", source)
 
 
 # ------------------------------------------------------------------------- training
@@ -240,7 +255,8 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
                                class_names, resume, progress=progress, log=log)
     if not info.is_main:   # the main process evaluates; the others are done
         return None
-    save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(model, cfg, class_names))
+    save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
+        model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
     metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
                                info.device, cfg.eval_batch_size, cfg.workers, progress=progress)
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)

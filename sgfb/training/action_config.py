@@ -74,6 +74,7 @@ class ActionConfig:
     device: str = "auto"
     eval_batch_size: int = 2
     workers: int = 2
+    config_name: str = ""            # the YAML file's name (set by resolve_config)
 
     def check(self) -> None:
         if self.model.fbo not in FBOS:

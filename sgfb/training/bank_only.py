@@ -63,11 +63,11 @@ class BankOnlyConfig:
 
 
 def run_bank_only(config: BankOnlyConfig, log: Callable[[str], None] = print,
-                  ag: Optional[ActionGenome] = None) -> Dict:
+                  ag: Optional[ActionGenome] = None, out_dir: Optional[str] = None) -> Dict:
     """Train on the seeded split and return train/val/test metrics (mAP), as ST-SGN runs do."""
     start = time.perf_counter()
     d = config.data
-    torch.manual_seed(d.seed)
+    torch.manual_seed(config.train.seed)   # init; data.seed draws the video split
     charades = load_charades(d.charades, d.classes)
     ag = ag or ActionGenome.load(d.annotations, fps=d.fps or None)
     frames = list(ag)
@@ -88,7 +88,8 @@ def run_bank_only(config: BankOnlyConfig, log: Callable[[str], None] = print,
         + ", ".join(f"{n} {len(p)} samples" for n, p in parts.items()))
     model = BankOnlyModel(features, charades.num_classes, config.pool, config.hidden,
                           config.dropout)
-    result = train(model, None, parts["train"], parts["val"], config.train, log=log)
+    result = train(model, None, parts["train"], parts["val"], config.train, log=log,
+                   out_dir=out_dir)
     measured = {}
     for name, part in parts.items():
         if len(part):

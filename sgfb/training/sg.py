@@ -1,6 +1,9 @@
 """Stage 1 end to end (``tools/train_sg.py``; Action Genome paper §4.1, §5.3): train the
-detector on AG boxes, then the predicate head on ground-truth pairs with the detector frozen
-(RelDN trains its relation head on a fixed detector), one or both.
+detector on AG boxes, then the predicate head (``relations.kind``, any of
+:data:`sgfb.relations.heads.HEAD_BUILDERS`) on ground-truth pairs with the detector frozen
+(RelDN trains its relation head on a fixed detector), one or both. A temporal head trains on
+batches of clips (``data.clip_frames`` consecutive annotated frames of one video; the batch
+size counts clips) and is evaluated a whole video at a time.
 
 Run folder ``OUT``: ``config.yaml``; ``detector/`` and ``relations/`` (each stage's
 ``last.pt`` for ``--resume``, ``metrics.jsonl``, TensorBoard logs); ``model.pt`` (detector,
@@ -24,14 +27,16 @@ from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
 from sgfb.evaluation.sg_recall import evaluate_recall
-from sgfb.relations.frames import SceneGraphFrames, collate_graph_frames
+from sgfb.relations.frames import (SceneGraphClips, SceneGraphFrames, collate_graph_clips,
+                                   collate_graph_frames, video_clips)
 from sgfb.relations.frequency import FrequencyPrior, count_relationships
-from sgfb.relations.head import build_relation_head
+from sgfb.relations.heads import TRAINED_KINDS, build_relation_head, is_temporal
 from sgfb.relations.losses import relation_loss
 from sgfb.relations.pairs import pairs_from_ground_truth
 from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.training.sg_config import SGConfig
 from sgfb.models.scene_graph import detector_channels, scene_graph_state
+from sgfb.utils.provenance import dataset_kind, training_record
 from sgfb.structures.scene_graph import SceneGraph
 
 
@@ -87,15 +92,22 @@ def relation_step(model: nn.Module, batch) -> Dict[str, torch.Tensor]:
     return model(images, graphs)
 
 
+def prediction_batches(keys: Sequence[str], batch_size: int, by_video: bool) -> List[List[int]]:
+    """Dataset indices in batches of ``batch_size`` frames, or one batch per video (its frames
+    in time order) when ``by_video`` (temporal heads see a whole video at once)."""
+    if by_video:
+        return video_clips(keys, max(len(keys), 1))
+    return [list(range(s, min(s + batch_size, len(keys)))) for s in range(0, len(keys), batch_size)]
+
+
 @torch.no_grad()
 def predict_frames(predictor: SceneGraphPredictor, dataset: SceneGraphFrames, mode: str,
                    batch_size: int, device: torch.device, progress: bool = False) -> Dict[str, SceneGraph]:
     from tqdm import tqdm
     out: Dict[str, SceneGraph] = {}
-    order = range(0, len(dataset), batch_size)
-    for start in tqdm(order, desc=f"{mode} frames", disable=not progress):
-        items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-        images, graphs, keys = collate_graph_frames(items)
+    batches = prediction_batches(dataset.keys, batch_size, is_temporal(predictor.head))
+    for indices in tqdm(batches, desc=f"{mode} frames", disable=not progress):
+        images, graphs, keys = collate_graph_frames([dataset[i] for i in indices])
         predicted = predictor.predict([im.to(device) for im in images], keys,
                                       graphs if mode != "sgdet" else None, mode)
         out.update(zip(keys, predicted))
@@ -131,6 +143,8 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
     counts, pair_counts = count_relationships(ag.scene_graph(k) for k in train_keys)
     log(f"{len(train_keys)} training frames, {len(val_keys)} validation frames "
         f"({ag.source}, preset {cfg.data.preset!r})")
+    provenance = training_record(cfg.config_name, dataset_kind(cfg.data.annotations),
+                                 len(train_keys), "frames", cfg.data.annotations)
     torch.manual_seed(cfg.detector_solver.seed)   # the same initial weights on every process
     detector = build_detector(cfg.detector)
     model_path = os.path.join(out_dir, "model.pt")
@@ -157,22 +171,26 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
             raise Interrupted(f"detector training stopped; resume with --resume ({out_dir})")
         if info.is_main:
             save_checkpoint(model_path, scene_graph_state(detector, cfg.detector, None,
-                                                          cfg.relations, counts, pair_counts, config))
+                                                          cfg.relations, counts, pair_counts, config,
+                                                          provenance))
         barrier(info)
 
     head: Optional[nn.Module] = None
-    if "relations" in cfg.stages and cfg.relations.kind == "reldn":
+    if "relations" in cfg.stages and cfg.relations.kind in TRAINED_KINDS:
         torch.manual_seed(cfg.relation_solver.seed)
         head = build_relation_head(cfg.relations, detector_channels(detector), counts, pair_counts)
         module = RelationTraining(detector, head, cfg.loss.contrastive_weight,
                                   cfg.loss.contrastive_margin)
         train_set = SceneGraphFrames(ag, cfg.data.frames, train_keys, flip_prob=cfg.data.flip,
                                      seed=cfg.relation_solver.seed)
+        collate_fn = collate_graph_frames
+        if is_temporal(head):     # batches of clips: relation_solver.batch_size clips
+            train_set, collate_fn = SceneGraphClips(train_set, cfg.data.clip_frames), collate_graph_clips
         val_set = SceneGraphFrames(ag, cfg.data.frames, val_keys)
         validate = recall_validation(
             lambda m: SceneGraphPredictor(m.detector, m.head).eval(), val_set, "predcls",
             cfg.test_batch_size, info.device)
-        trainer = Trainer(module, relation_step, train_set, collate_graph_frames,
+        trainer = Trainer(module, relation_step, train_set, collate_fn,
                           cfg.relation_solver, os.path.join(out_dir, "relations"), info,
                           extra_state={"config": config}, validate=validate, progress=progress,
                           log=log)
@@ -181,6 +199,7 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
     if info.is_main:
         save_checkpoint(model_path, scene_graph_state(detector.cpu(), cfg.detector,
                                                       head.cpu() if head is not None else None,
-                                                      cfg.relations, counts, pair_counts, config))
+                                                      cfg.relations, counts, pair_counts, config,
+                                                          provenance))
     barrier(info)
     return model_path

@@ -21,6 +21,7 @@ class SGDataConfig:
     max_train_frames: int = 0    # 0 = all (a subset for quick runs)
     max_val_frames: int = 200    # validation frames (from the test split) during training
     max_test_frames: int = 0
+    clip_frames: int = 4         # frames per training clip of a temporal head (relations.kind=sttran)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class SGConfig:
     stages: List[str] = field(default_factory=lambda: list(STAGES))
     device: str = "auto"
     test_batch_size: int = 4
+    config_name: str = ""            # the YAML file's name (set by resolve_config)
 
     def check(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -49,6 +51,12 @@ class SGConfig:
             if not getattr(self.data, name):
                 raise ValueError(f"data.{name} is not set")
         self.detector.validate()
+        from sgfb.relations.heads import HEAD_KINDS
+        if self.relations.kind not in HEAD_KINDS:
+            raise ValueError(f"relations.kind={self.relations.kind!r}; choose from "
+                             f"{', '.join(HEAD_KINDS)}")
+        if self.data.clip_frames < 1:
+            raise ValueError(f"data.clip_frames={self.data.clip_frames} must be >= 1")
 
     def input_paths(self) -> dict:
         """The files and folders this config reads, by key (checked before a run writes)."""

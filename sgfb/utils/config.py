@@ -96,6 +96,8 @@ def resolve_config(config: Any, path: Optional[str], overrides: Sequence[str]) -
     """Defaults, then the YAML file, then ``key=value`` overrides (in that order)."""
     if path:
         apply_mapping(config, load_yaml(path))
+        if hasattr(config, "config_name"):   # recorded in checkpoints (sgfb.utils.provenance)
+            config.config_name = os.path.basename(path)
     return apply_overrides(config, overrides)
 
 

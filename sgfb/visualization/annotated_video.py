@@ -16,10 +16,12 @@ needs even sizes).
 from __future__ import annotations
 
 import os
+import sys
 from fractions import Fraction
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import av
+import cv2
 import numpy as np
 
 from sgfb.utils.atomic_io import atomic_path
@@ -53,6 +55,70 @@ def _encoder_options(codec: str, crf: int, threads: int) -> Dict[str, str]:
     return {"qscale": str(max(2, min(31, crf // 4))), "threads": str(threads)}
 
 
+class AnnotatedVideoWriter:
+    """Streams frames into an annotated mp4 (decode-once inference hands it each decoded
+    frame with the graph to draw). Use as a context manager: the file appears under
+    ``out_path`` only when the block ends without an exception; otherwise nothing is left.
+
+    ``write(index, image, graph)``: frame ``index`` (display order, every frame from 0) with
+    ``graph`` drawn (``None``: plain); ``image`` is ``[H, W, 3]`` RGB of the source size.
+    """
+
+    def __init__(self, out_path: str, width: int, height: int, fps: Fraction,
+                 threshold: float = 0.5, codec: Optional[str] = None, crf: int = 20,
+                 threads: int = 0) -> None:
+        self.out_path, self.width, self.height = os.fspath(out_path), width, height
+        self.threshold = threshold
+        self.codec = codec or default_codec()
+        self.rate = Fraction(fps).limit_denominator(1_000_000)
+        self.crf, self.threads = crf, threads
+        self._atomic: Any = None
+        self._container: Any = None
+        self._stream: Any = None
+
+    def __enter__(self) -> "AnnotatedVideoWriter":
+        self._atomic = atomic_path(self.out_path)
+        tmp = self._atomic.__enter__()
+        try:
+            self._container = av.open(tmp, "w", format="mp4")
+            out_w, out_h = self.width + self.width % 2, self.height + self.height % 2
+            self._stream = self._container.add_stream(self.codec, rate=self.rate)
+            self._stream.width, self._stream.height = out_w, out_h
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = _encoder_options(self.codec, self.crf, self.threads)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def write(self, index: int, image: np.ndarray, graph: Optional[SceneGraph]) -> None:
+        if graph is not None:
+            graph = scale_graph(graph, self.width, self.height)
+            if graph.num_nodes:
+                image = draw_scene_graph(image, graph, self.threshold)
+        out_w, out_h = self._stream.width, self._stream.height
+        if (out_w, out_h) != (self.width, self.height):
+            image = np.pad(image, ((0, out_h - self.height), (0, out_w - self.width), (0, 0)))
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame.pts = index
+        frame.time_base = Fraction(self.rate.denominator, self.rate.numerator)
+        self._container.mux(self._stream.encode(frame))
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self._container is not None:
+                try:
+                    if exc[0] is None:
+                        self._container.mux(self._stream.encode())
+                finally:
+                    self._container.close()
+                    self._container = None
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._atomic.__exit__(*exc)
+
+
 def write_annotated_video(video_path: str, result: VideoResult, out_path: str,
                           threshold: float = 0.5, hold: bool = True,
                           codec: Optional[str] = None, crf: int = 20, threads: int = 0,
@@ -66,40 +132,49 @@ def write_annotated_video(video_path: str, result: VideoResult, out_path: str,
     backend: decoder for the source (see :func:`sgfb.data.video.open_video`).
     Sampled frames whose index is outside the source are ignored. Raises
     :class:`~sgfb.data.video.VideoDecodeError` naming the source when it cannot be decoded;
-    no partial file is left at ``out_path``.
+    no partial file is left at ``out_path``. (``tools/infer.py`` does not decode the video
+    again for this: it streams its one decode into :class:`AnnotatedVideoWriter`.)
     """
     video_path, out_path = os.fspath(video_path), os.fspath(out_path)
-    codec = codec or default_codec()
     graphs = {int(f.frame_index): f.graph for f in result.sampled_frames}
-    with atomic_path(out_path) as tmp:
-        with open_video(video_path, backend) as video:
-            width, height, count = video.width, video.height, video.num_frames
-            rate = Fraction(video.index.fps).limit_denominator(1_000_000)
-            out_w, out_h = width + width % 2, height + height % 2
-            frames = video.iter_frames(range(count))
-            if progress:
-                from tqdm import tqdm
-                frames = tqdm(frames, total=count, desc=f"annotate {result.video_id}",
-                              unit="frame")
-            with av.open(tmp, "w", format="mp4") as container:
-                stream = container.add_stream(codec, rate=rate)
-                stream.width, stream.height = out_w, out_h
-                stream.pix_fmt = "yuv420p"
-                stream.options = _encoder_options(codec, crf, threads)
-                time_base = Fraction(rate.denominator, rate.numerator)
-                current: Optional[SceneGraph] = None
-                for index, image in frames:
-                    if index in graphs:
-                        current = scale_graph(graphs[index], width, height)
-                    elif not hold:
-                        current = None
-                    if current is not None and current.num_nodes:
-                        image = draw_scene_graph(image, current, threshold)
-                    if (out_w, out_h) != (width, height):
-                        image = np.pad(image, ((0, out_h - height), (0, out_w - width), (0, 0)))
-                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image),
-                                                       format="rgb24")
-                    frame.pts, frame.time_base = index, time_base
-                    container.mux(stream.encode(frame))
-                container.mux(stream.encode())
+    with open_video(video_path, backend) as video:
+        count = video.num_frames
+        frames = video.iter_frames(range(count))
+        if progress:
+            from tqdm import tqdm
+            frames = tqdm(frames, total=count, desc=f"annotate {result.video_id}", unit="frame")
+        with AnnotatedVideoWriter(out_path, video.width, video.height, video.index.fps,
+                                  threshold, codec, crf, threads) as writer:
+            current: Optional[SceneGraph] = None
+            for index, image in frames:
+                if index in graphs:
+                    current = graphs[index]
+                elif not hold:
+                    current = None
+                writer.write(index, image, current)
     return out_path
+
+
+def report_thumbnail(rgb: np.ndarray, graph: SceneGraph, threshold: float,
+                     width: int = 320) -> bytes:
+    """A sampled frame's image in the HTML report, as
+    :func:`~sgfb.visualization.report.frames_from_video` draws it (small frames enlarged to
+    ``width`` so the labels stay legible), shrunk to ``width``: JPEG bytes (quality 95), so
+    a long video's sampled frames are held compactly until the report is written."""
+    height, w = rgb.shape[:2]
+    image = draw_scene_graph(rgb, scale_graph(graph, w, height), threshold,
+                             zoom=max(1.0, width / max(1, w)))
+    if image.shape[1] > width:
+        size = (width, max(1, int(round(image.shape[0] * width / image.shape[1]))))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise ValueError("thumbnail encoding failed")
+    return data.tobytes()
+
+
+def decode_thumbnail(data: bytes) -> np.ndarray:
+    """RGB ``[H, W, 3]`` of :func:`report_thumbnail`'s bytes."""
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

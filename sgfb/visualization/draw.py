@@ -24,13 +24,61 @@ def class_colour(label: int) -> Tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def _text(img: np.ndarray, text: str, org: Tuple[int, int], colour, scale: float) -> None:
-    """Text with a dark backing box so it reads on any background."""
-    (w, h), base = cv2.getTextSize(text, _FONT, scale, 1)
-    x = int(np.clip(org[0], 0, max(0, img.shape[1] - w - 2)))
-    y = int(np.clip(org[1], h + 2, img.shape[0] - base - 1))
-    cv2.rectangle(img, (x - 1, y - h - 2), (x + w + 1, y + base), (0, 0, 0), -1)
-    cv2.putText(img, text, (x, y), _FONT, scale, colour, 1, cv2.LINE_AA)
+def fit_text(text: str, max_width: int, scale: float) -> str:
+    """``text``, cut at the end with ``..`` so it is at most ``max_width`` pixels wide."""
+    if cv2.getTextSize(text, _FONT, scale, 1)[0][0] <= max_width:
+        return text
+    for cut in range(len(text) - 1, 0, -1):
+        short = text[:cut].rstrip() + ".."
+        if cv2.getTextSize(short, _FONT, scale, 1)[0][0] <= max_width:
+            return short
+    return text[:1]
+
+
+Box = Tuple[int, int, int, int]   # x0, y0, x1, y1 (exclusive ends)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class LabelPlacer:
+    """Places label blocks on an image so that they never overlap one another: each block
+    takes the first free spot of its candidates (below, above, inside, beside its box), then
+    of a downward scan from the first candidate; only when the image is full may it overlap."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.taken: List[Box] = []
+
+    def _clip(self, x: int, y: int, w: int, h: int) -> Box:
+        x = int(np.clip(x, 0, max(0, self.width - w)))
+        y = int(np.clip(y, 0, max(0, self.height - h)))
+        return x, y, x + w, y + h
+
+    def place(self, w: int, h: int, candidates: Sequence[Tuple[int, int]]) -> Tuple[int, int]:
+        """Top-left corner for a ``w`` x ``h`` block, recorded as taken."""
+        spots = [self._clip(x, y, w, h) for x, y in candidates]
+        x0, y0 = spots[0][:2]
+        for dy in range(0, self.height, max(1, h // 2)):
+            for x in (x0, 0, self.width - w):
+                spots.append(self._clip(x, y0 + dy, w, h))
+                spots.append(self._clip(x, y0 - dy, w, h))
+        chosen = next((s for s in spots if not any(_overlaps(s, t) for t in self.taken)),
+                      spots[0])
+        self.taken.append(chosen)
+        return chosen[0], chosen[1]
+
+
+def _block(img: np.ndarray, lines: Sequence[Tuple[str, float]], corner: Tuple[int, int],
+           colour, line_h: int) -> None:
+    """Stacked lines (text, scale) on one dark backing box whose top-left is ``corner``."""
+    x, y = corner
+    w = max(cv2.getTextSize(t, _FONT, sc, 1)[0][0] for t, sc in lines) + 4
+    cv2.rectangle(img, (x, y), (x + w, y + line_h * len(lines) + 2), (0, 0, 0), -1)
+    for i, (text, sc) in enumerate(lines):
+        cv2.putText(img, text, (x + 2, y + line_h * (i + 1) - 2), _FONT, sc, colour, 1,
+                    cv2.LINE_AA)
 
 
 def relation_labels(graph: SceneGraph, pair: int, threshold: float) -> List[str]:
@@ -49,10 +97,12 @@ def draw_scene_graph(image: np.ndarray, graph: SceneGraph, threshold: float = 0.
     out = np.ascontiguousarray(image.copy())
     if zoom != 1.0:
         out = cv2.resize(out, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
-    scale = font_scale or max(0.35, min(out.shape[:2]) / 900)
-    line_h = cv2.getTextSize("Ag", _FONT, scale, 1)[0][1] + 5
+    scale = font_scale or max(0.4, min(out.shape[:2]) / 700)
+    line_h = cv2.getTextSize("Ag", _FONT, scale, 1)[0][1] + 6
+    max_w = max(60, out.shape[1] // 3)   # a label never spans more than a third of the frame
     pair_of = {int(o): p for p, o in enumerate(graph.pair_objects)}
-    unboxed = []
+    placer = LabelPlacer(out.shape[1], out.shape[0])
+    unboxed, blocks = [], []
     for node in range(graph.num_nodes):
         label = int(graph.labels[node])
         name = AG_OBJECTS[label]
@@ -66,11 +116,20 @@ def draw_scene_graph(image: np.ndarray, graph: SceneGraph, threshold: float = 0.
         x0, y0, x1, y1 = (int(round(v * zoom)) for v in box)
         colour = class_colour(label)
         cv2.rectangle(out, (x0, y0), (x1, y1), colour, 1 if label == PERSON else 2)
-        _text(out, name, (x0 + 1, y0 - 2), colour, scale)
-        for i, rel in enumerate(rels):
-            _text(out, rel, (x0 + 1, y1 + line_h * (i + 1)), colour, scale * 0.9)
+        lines = [(fit_text(name, max_w, scale), scale)]
+        lines += [(fit_text(r, max_w, scale * 0.9), scale * 0.9) for r in rels]
+        blocks.append(((x0, y0, x1, y1), lines, colour))
+    for (x0, y0, x1, y1), lines, colour in blocks:
+        w = max(cv2.getTextSize(t, _FONT, sc, 1)[0][0] for t, sc in lines) + 4
+        h = line_h * len(lines) + 2
+        corner = placer.place(w, h, [(x0, y1 + 1), (x0, y0 - h - 1), (x0 + 1, y0 + 1),
+                                     (x1 + 1, y0), (x0 - w - 1, y0)])
+        _block(out, lines, corner, colour, line_h)
     for i, line in enumerate(unboxed):
-        _text(out, line, (2, line_h * (i + 1)), (255, 255, 0), scale * 0.9)
+        text = fit_text(line, out.shape[1] - 4, scale * 0.9)
+        w = cv2.getTextSize(text, _FONT, scale * 0.9, 1)[0][0] + 4
+        corner = placer.place(w, line_h + 2, [(0, line_h * i)])
+        _block(out, [(text, scale * 0.9)], corner, (255, 255, 0), line_h)
     return out
 
 

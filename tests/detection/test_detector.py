@@ -163,3 +163,25 @@ def test_classify_and_box_features_accept_frames_without_boxes():
     empty = detector.box_features(feats, [torch.zeros((0, 4)), torch.zeros((0, 4))])
     assert empty.shape == (0, detector.representation_size)
     assert detector.classify(feats, [torch.zeros((0, 4))] * 2).shape == (0, len(AG_OBJECTS))
+
+
+def test_fpn_channels_narrow_every_pyramid_level_and_the_heads():
+    from sgfb.detection.config import DetectorConfig
+    detector = tiny_detector(fpn_channels=32)
+    backbone = detector.model.backbone
+    assert backbone.out_channels == 32
+    assert [b[0].in_channels for b in backbone.fpn.inner_blocks] == [64, 128, 256, 512]
+    assert {b[0].out_channels for b in backbone.fpn.layer_blocks} == {32}
+    assert detector.model.roi_heads.box_head.fc6.in_features == 32 * 7 * 7
+    losses = detector.train()(frames(0), [{"boxes": torch.tensor([[4., 4, 40, 50]]),
+                                            "labels": torch.tensor([0])}] * 2)
+    assert set(losses) == LOSSES and all(torch.isfinite(v) for v in losses.values())
+    feats = detector.eval().features(frames(1))
+    assert all(f.shape[1] == 32 for f in feats.maps.values())
+    # configs written before the field existed read as torchvision's 256 channels
+    from sgfb.detection.config import small_config
+    old = small_config().to_dict()
+    del old["fpn_channels"]
+    assert DetectorConfig.from_dict(old).fpn_channels == 256
+    with pytest.raises(ValueError, match="fpn_channels"):
+        DetectorConfig(fpn_channels=0)

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from sgfb.relations.frequency import FrequencyPrior, log_frequency_init
-from sgfb.relations.head import RelationHead, RelationHeadConfig, build_relation_head
+from sgfb.relations.head import RelationHead, RelationHeadConfig
+from sgfb.relations.heads import build_relation_head
 from sgfb.relations.losses import relation_loss
 from sgfb.relations.pairs import RelationPairs
 
@@ -139,7 +140,7 @@ def test_builder():
     assert isinstance(prior, FrequencyPrior)
     with pytest.raises(ValueError, match="frequency counts"):
         build_relation_head(RelationHeadConfig(kind="frequency"), 8, None)
-    with pytest.raises(ValueError, match="reldn"):
+    with pytest.raises(ValueError, match="graph_rcnn"):
         build_relation_head(RelationHeadConfig(kind="motifs"), 8, counts)
     full = build_relation_head(RelationHeadConfig(hidden_dim=16, pool_size=3), 8, None)
     assert torch.equal(full.frequency.weight, torch.zeros(36, 26))

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -6,7 +8,7 @@ from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN, ModelConfig, model_names
 from sgfb.stsgn.tasks import build_samples, make_split, split_videos
-from sgfb.stsgn.training import TrainConfig, predict, sample_logits, train
+from sgfb.stsgn.training import TrainConfig, paper_recipe, predict, sample_logits, train
 
 FPS = 10.0
 
@@ -121,14 +123,17 @@ def test_unknown_model_name_lists_choices():
 
 
 def test_fixed_seed_loss_regression(world):
-    """Pinned numbers: a change in layers, batching or the training loop shows up here."""
+    """Pinned numbers (the paper's model and recipe): a change in layers, batching or the
+    training loop shows up here."""
     ag, ch, graphs, index = world
     s = build_samples("frame", ag, ch, index, window=3.0)
     torch.manual_seed(0)
     model = STSGN(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12,
-                              dropout=0.0))
-    result = train(model, graphs, s, s, TrainConfig(batch_size=2, max_epochs=3, progress=False),
-                   log=lambda _: None)
+                              dropout=0.0, norm="none", node_dropout=0.0, edge_dropout=0.0,
+                              node_init_std=None))
+    recipe = dataclasses.replace(paper_recipe(TrainConfig()), batch_size=2, max_epochs=3,
+                                 progress=False)
+    result = train(model, graphs, s, s, recipe, log=lambda _: None)
     losses = [round(r["train_loss"], 4) for r in result.history]
     _, val_loss = predict(model, graphs, s)
     assert losses == pytest.approx(EXPECTED_LOSSES, abs=2e-4), losses
@@ -136,3 +141,19 @@ def test_fixed_seed_loss_regression(world):
 
 
 EXPECTED_LOSSES = [0.6551, 0.6490, 0.6448]
+
+
+def test_fixed_seed_loss_regression_default_recipe(world):
+    """Pinned numbers of the default model and recipe (layer norm, dropouts, warm-up, cosine,
+    focal loss)."""
+    ag, ch, graphs, index = world
+    s = build_samples("frame", ag, ch, index, window=3.0)
+    torch.manual_seed(0)
+    model = STSGN(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12))
+    result = train(model, graphs, s, s, TrainConfig(batch_size=2, max_epochs=3, progress=False),
+                   log=lambda _: None)
+    losses = [round(r["train_loss"], 4) for r in result.history]
+    assert losses == pytest.approx(EXPECTED_DEFAULT_LOSSES, abs=2e-4), losses
+
+
+EXPECTED_DEFAULT_LOSSES = [0.1839, 0.1627, 0.1679]

@@ -111,6 +111,9 @@ def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_p
     assert [(v["name"], v["ok"]) for v in summary["videos"]] == [
         ("a/clip.mp4", True), ("a/empty.mp4", False), ("a/x.avi", True), ("a/x.mp4", True),
         ("b/clip.mp4", True), ("b/cut.mp4", False)]
+    recorded = summary["provenance"]["checkpoints"]["action"]
+    assert recorded["path"].endswith("model.pt") and len(recorded["sha256"]) >= 12
+    assert all(v["decoding_backend"] != "unknown" for v in summary["videos"] if v["ok"])
     assert snapshot(inputs) == before                          # no input byte changed
 
     (inputs / "b" / "clip.mp4").write_bytes(b"")             # now b/clip.mp4 is broken too

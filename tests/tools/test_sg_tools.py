@@ -146,3 +146,51 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path)
     b = load_checkpoint(str(last))["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_any_head_trains_and_tests_and_old_checkpoints_still_load(sg_run, sg_dataset, tmp_path):
+    """A temporal head (clips of frames) trains the relations stage with the same tool, 2
+    processes matching 1, and test_sg picks the checkpoint's head; a checkpoint written before
+    heads were selectable loads as the RelDN-style head."""
+    from sgfb.utils.checkpoint import save_checkpoint
+    from sgfb.models.scene_graph import load_scene_graph_model
+    from sgfb.relations.head import RelationHead
+    from sgfb.relations.sttran import STTranHead
+
+    trained = sg_run
+    head = ["relations.kind=sttran", "relations.dropout=0.0", "relations.attention_heads=2",
+            "data.clip_frames=2", "stages=[relations]", "relation_solver.max_iters=3"]
+    runs = {}
+    for name, nproc, clips in (("one", 1, 2), ("two", 2, 1)):
+        out = tmp_path / name
+        out.mkdir()
+        (out / "model.pt").write_bytes((trained / "model.pt").read_bytes())
+        train(out, sg_dataset, *head, f"relation_solver.batch_size={clips}", nproc=nproc)
+        runs[name] = [r["train/loss"] for r in metric_rows(out / "relations" / "metrics.jsonl")
+                      if "train/loss" in r]
+    assert len(runs["one"]) == 3
+    np.testing.assert_allclose(runs["two"], runs["one"], rtol=1e-4)
+    model = tmp_path / "one" / "model.pt"
+    assert isinstance(load_scene_graph_model(str(model)).head, STTranHead)
+    out = tmp_path / "sttran.json"
+    subprocess.run([sys.executable, TEST, "--checkpoint", str(model),
+                    "--annotations", str(sg_dataset["annotations"]), "--frames",
+                    str(sg_dataset["frames"]), "--mode", "predcls", "--device", "cpu",
+                    "--out", str(out), "--no-progress"],
+                   env=ENV, check=True, capture_output=True, timeout=300)
+    assert json.loads(out.read_text())["head"] == "sttran"
+    wrong = subprocess.run([sys.executable, TEST, "--checkpoint", str(model), "--annotations",
+                            str(sg_dataset["annotations"]), "--frames", str(sg_dataset["frames"]),
+                            "--mode", "predcls", "--head", "imp", "--device", "cpu"],
+                           env=ENV, capture_output=True, text=True, timeout=300)
+    assert wrong.returncode != 0 and "holds a 'sttran' head, not 'imp'" in wrong.stderr
+
+    old = load_checkpoint(str(trained / "model.pt"))
+    old["relations_config"] = {k: v for k, v in old["relations_config"].items()
+                               if k in ("kind", "hidden_dim", "geometry_hidden", "pool_size",
+                                        "sampling_ratio", "featmap_names", "use_visual",
+                                        "use_geometry", "use_frequency", "frequency_eps",
+                                        "min_box_size")}
+    save_checkpoint(str(tmp_path / "old.pt"), old)
+    predictor = load_scene_graph_model(str(tmp_path / "old.pt"))
+    assert isinstance(predictor.head, RelationHead) and predictor.head_kind == "reldn"

@@ -40,26 +40,57 @@ def test_train_predict_evaluate(world, tmp_path):
     assert len(metrics["history"]) == 2
     assert "hidden: 32" in (out / "config.yaml").read_text()
 
+    test_videos = set(metrics_split(out)["test"])
     for level in ("frame", "video"):
         scores = tmp_path / f"{level}.csv"
-        tool("predict_stsgn.py", "--checkpoint", out / "model.pt", "--annotations", world["ann"],
-             "--fps-table", world["fps"], "--level", level, "--out", scores)
+        printed = tool("predict_stsgn.py", "--checkpoint", out / "model.pt", "--annotations",
+                       world["ann"], "--fps-table", world["fps"], "--level", level, "--out", scores)
+        assert "of the test split" in printed
         with open(scores, newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0][0] == ("frame_key" if level == "frame" else "video_id")
-        assert rows[0][1:4] == ["c000", "c001", "c002"] and len(rows[0]) == 1 + 18
-        assert all(0.0 <= float(v) <= 1.0 for v in rows[1][1:])
+        assert rows[0][1:5] == ["split", "c000", "c001", "c002"] and len(rows[0]) == 2 + 18
+        # by default only the videos the checkpoint was not trained or validated on
+        assert {r[0].split("/")[0].replace(".mp4", "") for r in rows[1:]} == test_videos
+        assert {r[1] for r in rows[1:]} == {"test"}
+        assert all(0.0 <= float(v) <= 1.0 for v in rows[1][2:])
         result = json.loads(tool("evaluate_stsgn.py", "--predictions", scores,
-                                 "--charades", *world["csv"], "--fps-table", world["fps"]))
-        assert result["level"] == level and 0.0 < result["mAP"] <= 1.0
+                                 "--charades", *world["csv"], "--fps-table", world["fps"],
+                                 "--classes", world["classes"],
+                                 "--per-class-json", tmp_path / "ap.json",
+                                 "--per-class-table", tmp_path / "ap.md"))
+        assert result["level"] == level and result["split"] == "test"
+        assert 0.0 < result["mAP"] <= 1.0
         assert result["samples"] == len(rows) - 1
+        ap = json.loads((tmp_path / "ap.json").read_text())["ap"]
+        assert len(ap) == result["classes_scored"]
+        assert sum(v["ap"] for v in ap.values()) / len(ap) == pytest.approx(result["mAP"])
+        values = [float(l.split("|")[3]) for l in (tmp_path / "ap.md").read_text().splitlines()[2:]]
+        assert values == sorted(values, reverse=True) and len(values) == len(ap)
+
+    mixed = tmp_path / "all.csv"
+    tool("predict_stsgn.py", "--checkpoint", out / "model.pt", "--annotations", world["ann"],
+         "--fps-table", world["fps"], "--level", "video", "--split", "all", "--out", mixed)
+    with open(mixed, newline="") as f:
+        assert {r[1] for r in list(csv.reader(f))[1:]} == {"train", "val", "test"}
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate_stsgn.py"),
+                           "--predictions", str(mixed), "--charades", *map(str, world["csv"])],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "rows of several splits" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def metrics_split(run_dir):
+    import torch
+    return torch.load(run_dir / "model.pt", weights_only=True)["split"]
 
 
 def test_grid_writes_the_papers_table(world, tmp_path):
     table = tmp_path / "grid.md"
     tool("grid_stsgn.py", "--annotations", world["ann"], "--charades", *world["csv"],
          "--fps-table", world["fps"], "--task", "trimmed", "--out", table,
-         "train.max_epochs=1", "model.hidden=8", "model.channels=16")
+         "train.max_epochs=1", "train.eval_train=false", "model.hidden=8",
+         "model.channels=16")
     lines = table.read_text().splitlines()
     assert lines[0] == "| Model + Readout | Max | Mean | GRU | biGRU |"
     assert [l.split("|")[1].strip() for l in lines[2:12]] == [

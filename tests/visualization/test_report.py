@@ -21,8 +21,9 @@ from results_util import make_result  # noqa: E402
 from videos_util import write_pattern_video  # noqa: E402
 
 from sgfb.inference.result import VideoResult  # noqa: E402
-from sgfb.visualization.report import (action_plot_svg, relationship_timeline,  # noqa: E402
-                                       render_report, timeline_svg, write_report)
+from sgfb.visualization.plots import (action_plot_svg, relationship_timeline,  # noqa: E402
+                                      timeline_svg)
+from sgfb.visualization.report import render_report, write_report  # noqa: E402
 
 EVIL = "<script>document.title='pwned'</script>"
 SAMPLED = tuple(range(0, 50, 5))
@@ -91,7 +92,7 @@ def test_report_sections_and_escaping(report):
     assert len(images) == 4 + 2 and all(i["src"].startswith("data:image/") for i in images)
     svgs = [s.get("class") for s in page.find("svg")]
     assert svgs.count("action-plot") == 2 and svgs.count("sg-timeline") == 2
-    assert len(page.find("section")) == 5               # summary + 4 videos
+    assert len(page.find("section")) == 6               # summary + provenance + 4 videos
     assert "No relationship scores 0.5 or more" in text and "No actions predicted." in text
     assert "frame 0 · 0.00 s" in text and "person holding cup/glass/bottle (0.95)" in text
     for key, value in (("videos processed", 4), ("without errors", 3), ("with errors", 1)):
@@ -205,3 +206,25 @@ def test_long_videos_keep_the_grid_small():
     svg = timeline_svg(result, 0.5, max_columns=100)
     assert "1500 sampled frames shown in 100 columns" in svg
     assert svg.count("<title>") <= 4 * 100
+
+
+def test_screenshot_shows_the_synthetic_model_warning_in_the_header(chromium, tmp_path):
+    """A synthetic-world model run on untagged (real) footage: the yellow warning banner is
+    on screen at the top, and the provenance card names the checkpoints."""
+    from test_provenance import _provenance
+
+    result = make_result("kitchen_cam", "kitchen_cam.mp4")
+    result.provenance = _provenance(["the action model was trained on the synthetic world "
+                                     "only: its predictions are not meaningful on real footage"])
+    path = write_report(str(tmp_path), [result], frames={"kitchen_cam": []})
+    shot = tmp_path / "warned.png"
+    _, console = _run_chromium(chromium, path, tmp_path, f"--screenshot={shot}",
+                               "--window-size=1000,700")
+    assert console == [], console
+    rgb = cv2.imread(str(shot))[:, :, ::-1].astype(int)
+    banner = np.all(np.abs(rgb - np.array([0xff, 0xf4, 0xd6])) <= 2, axis=2)   # #fff4d6
+    rows = np.flatnonzero(banner.mean(axis=1) > 0.5)
+    assert rows.size > 20 and rows.min() < 250, rows[:5]
+    dom, _ = _run_chromium(chromium, path, tmp_path, "--dump-dom")
+    assert "0123456789ab" in dom and "Concerns 1 of 1 videos: kitchen_cam" in dom
+    assert "synthetic data, 159 frames, config small_synthetic.yaml" in dom

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The ST-SGN table of docs/results.md (issue #15): every model below, 3 initialisation seeds on
+# the seed-0 video split of ../shared/data/ag_real_subset (70 / 15 / 15 % train / val / test
+# videos), the default recipe, frame task; the held-out test mAP of each run is appended to
+# $OUT/test.jsonl (val mAP beside it) and the table printed at the end. A model with its 3
+# seeds already in $OUT/test.jsonl is not run again, so an interrupted run resumes (a seed
+# run twice counts once in the table).
+#   scripts/stsgn_table.sh [OUT]          (default OUT: runs/stsgn_table)
+# A model written NAME@0 runs at T = 0 (the frame alone) instead of the default T = 10 s.
+set -eu
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="${1:-runs/stsgn_table}"
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
+mkdir -p "$OUT"
+MODELS=(relmat-bigru gine-person-bigru bank-only nn-person-bigru cg-person-bigru
+        gine-person-bigru@0 relmat-bigru@0
+        gine-mean-bigru gine-max-bigru cg-mean-bigru cg-max-bigru nn-mean-bigru nn-max-bigru)
+for m in "${MODELS[@]}"; do
+    name="${m%@0}"; extra=(train.eval_train=false); window=10.0
+    [ "$m" != "$name" ] && { extra+=(data.window=0); window=0.0; }
+    [ "$name" = bank-only ] && { args=(--bank-only); name=bank-only-sgfb; } || args=(--models "$name")
+    done_seeds=$(grep -c "\"model\": \"$name\".*\"T\": $window," "$OUT/test.jsonl" 2>/dev/null || true)
+    [ "${done_seeds:-0}" -ge 3 ] && continue
+    OMP_NUM_THREADS=1 PYTHONPATH="$ROOT" "$PY" "$ROOT/bench/stsgn_protocol.py" \
+        --data "$ROOT/../shared/data" "${args[@]}" --seeds 0 1 2 --report test \
+        --out "$OUT/test.jsonl" --runs "$OUT/runs/$m" "${extra[@]}"
+done
+PYTHONPATH="$ROOT" "$PY" "$ROOT/bench/stsgn_protocol.py" --table "$OUT/test.jsonl"
