@@ -31,7 +31,8 @@ def parse_args(argv=None):
                    help="frames between keyframes (default 16)")
     p.add_argument("--crf", type=int, default=20, help="x264 constant rate factor (default 20)")
     p.add_argument("--preset", default="fast", help="x264 preset (default fast)")
-    p.add_argument("--bframes", type=int, default=2, help="x264 B-frames (default 2)")
+    p.add_argument("--bframes", type=int, default=3,
+                   help="x264 B-frames, never used as references (default 3)")
     p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
     return p.parse_args(argv)
 

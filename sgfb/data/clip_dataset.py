@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Seq
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from sgfb.data.action_genome import FpsSource
 from sgfb.data.charades import Charades
@@ -106,6 +106,9 @@ class CharadesClips(Dataset):
         backend: video decoder (``"auto"``, ``"torchcodec"``, ``"pyav"``, ``"decord"``).
         video_ext: file extension of the videos.
         max_open_videos: readers each process keeps open (least recently used closed first).
+        index_dir: a folder where the videos' packet indices are stored and reused by
+            every worker of every epoch (:mod:`sgfb.data.index_store`); ``None``: each
+            worker process indexes the videos it reads.
         prepared_dir: a folder of prepared copies (``tools/prepare_videos.py``): a video with
             a current copy there is read from the copy (same frames and times, short GOP,
             smaller), the others from ``videos_dir``.
@@ -120,7 +123,7 @@ class CharadesClips(Dataset):
                  video_ext: str = ".mp4", flip_prob: float = 0.5,
                  mean: Sequence[float] = DEFAULT_MEAN,
                  std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8,
-                 prepared_dir: Optional[str] = None) -> None:
+                 prepared_dir: Optional[str] = None, index_dir: Optional[str] = None) -> None:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
         if num_frames < 1 or stride < 1:
@@ -146,7 +149,7 @@ class CharadesClips(Dataset):
         self.num_classes = charades.num_classes if num_classes is None else int(num_classes)
         self.backend = backend
         self.video_ext = video_ext
-        self.readers = ReaderCache(backend, max_open=max_open_videos)
+        self.readers = ReaderCache(backend, max_open=max_open_videos, index_dir=index_dir)
         self.prepared = PreparedVideos(os.fspath(prepared_dir)) if prepared_dir else None
         self.transform = ClipTransform(
             train=split == "train", crop=int(crop),
@@ -266,6 +269,19 @@ class CharadesClips(Dataset):
                 f"crop={self.transform.crop}, videos_dir={self.videos_dir!r})")
 
 
+def _stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``torch.stack``; in a DataLoader worker straight into shared memory (as PyTorch's
+    ``default_collate``), so the batch is not copied once more to cross to the main process
+    (a 32x224x224 clip is 19 MB)."""
+    if get_worker_info() is None:
+        return torch.stack(tensors)
+    first = tensors[0]
+    storage = first._typed_storage()._new_shared(len(tensors) * first.numel(),
+                                                 device=first.device)
+    out = first.new(storage).resize_(len(tensors), *first.shape)
+    return torch.stack(tensors, out=out)
+
+
 def collate_clips(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Batch items: ``frames`` ``[B, 3, T, H, W]`` (train) or ``[B, crops, 3, T, H, W]``
     (test), ``labels`` ``[B, C]``, ``center_time`` float64 ``[B]``, ``view`` int64 ``[B]``,
@@ -274,7 +290,7 @@ def collate_clips(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     if not items:
         raise ValueError("cannot collate an empty batch")
     batch: Dict[str, Any] = {
-        "frames": torch.stack([it["frames"] for it in items]),
+        "frames": _stack([it["frames"] for it in items]),
         "labels": torch.stack([it["labels"] for it in items]),
         "video_id": [it["video_id"] for it in items],
         "view": torch.tensor([it["view"] for it in items], dtype=torch.int64),
@@ -285,6 +301,6 @@ def collate_clips(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     if any(has_bank):
         if not all(has_bank):
             raise ValueError("some items of the batch have a bank and others do not")
-        batch["bank"] = torch.stack([it["bank"] for it in items])
+        batch["bank"] = _stack([it["bank"] for it in items])
         batch["bank_mask"] = torch.stack([it["bank_mask"] for it in items])
     return batch

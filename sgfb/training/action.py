@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from sgfb.utils.atomic_io import write_json
+from sgfb.utils.atomic_io import remove_stale_temporaries, write_json
 from sgfb.data.action_genome import ActionGenome
 from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
@@ -34,6 +34,7 @@ from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
 from sgfb.feature_bank.extract import extract_banks
 from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 
+VIDEO_INDEX_DIR = "video_index"  # in the run folder: packet indices shared by all epochs
 
 
 # ----------------------------------------------------------------------------- data
@@ -97,7 +98,9 @@ class ClassSubset(torch.utils.data.Dataset):
 
 
 def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], split: str,
-                 banks: Optional[BankStore]) -> CharadesClips:
+                 banks: Optional[BankStore], index_dir: Optional[str] = None) -> CharadesClips:
+    """index_dir: where the videos' packet indices are kept across epochs (the DataLoader
+    workers live one epoch; :mod:`sgfb.data.index_store`)."""
     d, b = cfg.data, cfg.model.backbone
     return CharadesClips(d.videos, charades, ids, fps=d.fps or None, num_frames=b.num_frames,
                          stride=b.sampling_rate, crop=b.crop_size,
@@ -106,7 +109,7 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
                          num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
                          bank_provider=banks, mean=cfg.model.backbone.mean,
                          std=cfg.model.backbone.std, prepared_dir=d.prepared_videos or None,
-                         backend=d.video_backend)
+                         backend=d.video_backend, index_dir=index_dir)
 
 
 # ---------------------------------------------------------------------------- model
@@ -239,7 +242,10 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
         if missing:
             log(f"{len(missing)} videos have no bank in {bank_dir} (empty windows), e.g. {missing[:3]}")
     class_names = [train_split.class_name(c) for c in range(train_split.num_classes)]
-    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks)
+    index_dir = os.path.join(out_dir, VIDEO_INDEX_DIR)
+    if info.is_main:  # what killed workers were writing
+        remove_stale_temporaries(index_dir)
+    train_set = clip_dataset(cfg, train_split, train_ids, "train", banks, index_dir=index_dir)
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
     if not info.is_main:   # the main process evaluates; the others are done

@@ -21,7 +21,10 @@ SCHEDULES = ("joint", "two_stage")
 class ActionDataConfig:
     videos: str = ""                 # folder of VIDEO.mp4
     prepared_videos: str = ""        # tools/prepare_videos.py output, read where current
-    video_backend: str = "auto"      # auto | torchcodec | pyav | decord (docs/benchmarks.md)
+    # decoder of training/test clips: pyav | auto (torchcodec when installed) | torchcodec |
+    # decord; pyav is the default because it was the cheaper exact one for 32x4 clips
+    # (docs/benchmarks.md, training data loader)
+    video_backend: str = "pyav"
     train_csv: str = ""              # Charades_v1_train.csv
     test_csv: str = ""               # Charades_v1_test.csv
     classes: str = ""                # Charades_v1_classes.txt

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 
@@ -85,6 +86,22 @@ def test_train_batch_through_a_dataloader(world):
     assert batch["center_time"].dtype == torch.float64
     assert batch["video_id"] == world[2]
     assert "bank" not in batch
+
+
+def test_worker_batches_are_stacked_in_shared_memory_and_equal(world, tmp_path):
+    """In a worker the batch is stacked straight into shared memory (no extra copy to reach
+    the main process); the values are those of an in-process collate, epoch after epoch
+    with the packet indices reused from index_dir."""
+    ds = _dataset(world)
+    ds.readers.index_dir = str(tmp_path / "index")
+    expected = collate_clips([ds[0], ds[1]])
+    for _ in range(2):  # a new worker each epoch, as the trainer makes them
+        batch = next(iter(DataLoader(ds, batch_size=2, collate_fn=collate_clips,
+                                     num_workers=1)))
+        assert batch["frames"].is_shared()
+        for key in ("frames", "labels", "frame_indices", "view", "center_time"):
+            assert torch.equal(batch[key], expected[key]), key
+    assert len(os.listdir(tmp_path / "index")) == 2  # one stored index per video
 
 
 def test_test_split_items_are_video_views_with_three_crops(world):

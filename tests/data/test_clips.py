@@ -221,3 +221,22 @@ def test_uint8_resize_of_decoded_frames_equals_the_channels_first_resize():
     normalised = ct.normalize(got)
     assert normalised.is_contiguous() and normalised.shape == (3, 3, 24, 32)
     assert torch.equal(normalised, ct.normalize(expected))
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_normalize_equals_the_plain_formula(flip):
+    """The fused normalisation (one conversion, flip folded in) is (x / 255 - mean) / std of
+    the (mirrored) frames in [3, T, H, W], to float rounding, per-channel mean and std."""
+    frames = torch.from_numpy(np.random.default_rng(3).integers(0, 256, (4, 6, 7, 3),
+                                                                dtype=np.uint8))
+    tchw = frames.permute(0, 3, 1, 2)[..., 1:5, 2:7]  # a crop view, as the transform gives
+    mean, std = (0.4, 0.45, 0.5), (0.2, 0.225, 0.25)
+    got = ct.normalize(tchw, mean, std, flip=flip)
+    source = tchw.flip(-1) if flip else tchw
+    want = (source.permute(1, 0, 2, 3).double() / 255
+            - torch.tensor(mean, dtype=torch.float64).view(-1, 1, 1, 1)) \
+        / torch.tensor(std, dtype=torch.float64).view(-1, 1, 1, 1)
+    assert got.dtype == torch.float32 and got.shape == (3, 4, 4, 5) and got.is_contiguous()
+    assert (got.double() - want).abs().max() < 2e-6
+    if flip:
+        assert torch.equal(got, ct.normalize(tchw, mean, std).flip(-1))

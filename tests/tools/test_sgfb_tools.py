@@ -69,6 +69,9 @@ def test_oracle_run_trains_evaluates_and_writes_a_complete_checkpoint(sg_dataset
     if fbo != "none":
         assert sorted(os.listdir(out / "banks"))  # oracle banks were built
     assert len(losses(out / "train" / "metrics.jsonl")) == 3
+    # the training videos' packet indices, kept for every epoch's new DataLoader workers
+    stored = os.listdir(out / "video_index")
+    assert stored and all(name.endswith(".npz") for name in stored)
 
 
 def test_an_fbo_without_banks_is_refused(sg_dataset, tmp_path):
