@@ -34,9 +34,7 @@ KNOWN_UPWARD = {
     "sgfb/inference/pipeline.py imports sgfb.visualization.annotated_video",
     "sgfb/inference/pipeline.py imports sgfb.visualization.report",
 }
-KNOWN_CYCLES = {
-    ("sgfb.detection.convert", "sgfb.detection.detector"),
-}
+KNOWN_CYCLES: set = set()
 
 
 def package_of(path: Path) -> str:

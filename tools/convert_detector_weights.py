@@ -27,7 +27,8 @@ from typing import List, Optional
 from sgfb.utils.cli import run_cli, tool_parser
 from sgfb.utils.output_paths import check_output_location
 from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
-from sgfb.detection.convert import FORMATS, convert_weights
+from sgfb.detection.build import convert_weights
+from sgfb.detection.convert import FORMATS
 from sgfb.detection.detectron2 import convert_detectron2_file, detectron2_config
 from sgfb.utils.config import apply_overrides
 

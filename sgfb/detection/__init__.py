@@ -3,17 +3,18 @@ paper §4.1). Labels are AG object indices (person = 0 .. 35) everywhere outside
 torchvision model; boxes are xyxy pixels of the original frame.
 
 - :mod:`.config`: :class:`DetectorConfig`, :func:`small_config`;
-- :mod:`.detector`: :func:`build_detector`, :class:`SGDetector`;
+- :mod:`.detector`: :class:`SGDetector`; :mod:`.build`: :func:`build_detector`;
 - :mod:`.detections`: :class:`Detections` (one frame's output);
 - :mod:`.features`: :class:`ImageFeatures` (the contract with the predicate head);
 - :mod:`.dataset`: :class:`DetectionFrames`, :func:`collate`;
 - :mod:`.convert`: torchvision weight conversion, :func:`load_detector_weights`.
 """
 from sgfb.detection.config import DetectorConfig, small_config
-from sgfb.detection.convert import convert_weights, load_detector_weights
+from sgfb.detection.build import build_detector, convert_weights
+from sgfb.detection.convert import load_detector_weights
 from sgfb.detection.dataset import DetectionFrames, collate
 from sgfb.detection.detections import Detections
-from sgfb.detection.detector import SGDetector, build_detector
+from sgfb.detection.detector import SGDetector
 from sgfb.detection.features import ImageFeatures
 
 __all__ = [

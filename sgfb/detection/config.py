@@ -2,7 +2,7 @@
 "Decisions": torchvision Faster R-CNN with a ResNet-FPN backbone, R101-FPN by default).
 
 :class:`DetectorConfig` holds plain values only (YAML-friendly, overridable with
-``detector.key=value``); :func:`sgfb.detection.detector.build_detector` is the one place that
+``detector.key=value``); :func:`sgfb.detection.build.build_detector` is the one place that
 turns it into modules. :func:`small_config` gives the values used for CPU tests and the
 built-in 320x240 synthetic frames.
 """

@@ -18,7 +18,6 @@ from a wrong one.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -28,7 +27,7 @@ from torch import nn
 from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.config import CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.labels import LABEL_OFFSET
-from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import load_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.detector/1"
 FORMATS: Tuple[str, ...] = ("auto", "coco", "imagenet")
@@ -140,16 +139,6 @@ def convert_state_dict(source: StateDict, fmt: str, target: StateDict,
     return converted, report
 
 
-def detector_state_shapes(cfg: DetectorConfig) -> StateDict:
-    """The state dict of the detector ``cfg`` builds, on the meta device (names and shapes
-    only: no memory, no initialisation cost)."""
-    from sgfb.detection.detector import SGDetector, build_faster_rcnn
-
-    with torch.device("meta"):
-        detector = SGDetector(build_faster_rcnn(dataclasses.replace(cfg, weights="")))
-    return detector.state_dict()
-
-
 def checkpoint_state(model_state: StateDict, cfg: DetectorConfig, missing: List[str],
                      extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The dict saved as a detector checkpoint (DESIGN.md "Contracts": weights, config,
@@ -172,18 +161,6 @@ def checkpoint_state(model_state: StateDict, cfg: DetectorConfig, missing: List[
     }
     state.update(extra or {})
     return state
-
-
-def convert_weights(source_path: str, out_path: str, cfg: DetectorConfig,
-                    fmt: str = "auto") -> ConversionReport:
-    """Convert a torchvision weight file into a detector checkpoint for ``cfg``."""
-    source = read_state_dict(source_path)
-    converted, report = convert_state_dict(source, fmt, detector_state_shapes(cfg),
-                                           source_name=source_path)
-    save_checkpoint(out_path, checkpoint_state(
-        converted, cfg, report.missing,
-        extra={"converted_from": {"path": source_path, "format": report.format}}))
-    return report
 
 
 # ---------------------------------------------------------------------- loading

@@ -246,13 +246,3 @@ def build_faster_rcnn(cfg: DetectorConfig) -> FasterRCNN:
         model.transform = CaffeTransform(cfg.min_size, cfg.max_size, list(CAFFE_BGR_MEAN),
                                          [1.0, 1.0, 1.0])
     return model
-
-
-def build_detector(cfg: DetectorConfig) -> SGDetector:
-    """Build the detector of ``cfg``; load ``cfg.weights`` when set (a local checkpoint from
-    :mod:`sgfb.detection.convert` or training; errors name the file)."""
-    detector = SGDetector(build_faster_rcnn(cfg))
-    if cfg.weights:
-        from sgfb.detection.convert import load_detector_weights
-        load_detector_weights(detector, cfg.weights)
-    return detector

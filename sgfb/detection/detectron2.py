@@ -39,8 +39,8 @@ import torch
 
 from sgfb.data.safe_pickle import load_pickle
 from sgfb.structures.vocab import AG_OBJECTS
-from sgfb.detection.convert import (MODEL_PREFIX, ConversionReport, StateDict, checkpoint_state,
-                                    detector_state_shapes)
+from sgfb.detection.build import detector_state_shapes
+from sgfb.detection.convert import MODEL_PREFIX, ConversionReport, StateDict, checkpoint_state
 from sgfb.detection.config import DetectorConfig
 from sgfb.utils.checkpoint import save_checkpoint
 

@@ -11,7 +11,8 @@ import torch
 
 from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS
 from sgfb.detection.config import DetectorConfig
-from sgfb.detection.detector import SGDetector, build_detector
+from sgfb.detection.build import build_detector
+from sgfb.detection.detector import SGDetector
 from sgfb.utils.checkpoint import load_checkpoint
 from sgfb.utils.config import apply_mapping
 from sgfb.utils.provenance import PROVENANCE_KEY

@@ -223,15 +223,22 @@ def train_action_model(cfg: ActionConfig, out_dir: str, info: DistInfo, train_se
     return model
 
 
+def open_action_run(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool,
+                    log: Callable[[str], None]):
+    """What every action run starts with (full training and few-shot alike): the config
+    checked, the run folder, the banks, and the train and test splits of the CSVs."""
+    cfg.check()
+    os.makedirs(out_dir, exist_ok=True)
+    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
+    return (bank_dir, banks, load_split(cfg.data.train_csv, cfg.data.classes),
+            load_split(cfg.data.test_csv, cfg.data.classes))
+
+
 def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool = False,
                         resume: bool = False, progress: bool = True,
                         log: Callable[[str], None] = print) -> Optional[Dict[str, Any]]:
     """Train and evaluate one model; returns the metrics (main process) or None."""
-    cfg.check()
-    os.makedirs(out_dir, exist_ok=True)
-    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
-    train_split = load_split(cfg.data.train_csv, cfg.data.classes)
-    test_split = load_split(cfg.data.test_csv, cfg.data.classes)
+    bank_dir, banks, train_split, test_split = open_action_run(cfg, out_dir, info, oracle, log)
     train_ids = video_ids(train_split, cfg.data.videos, cfg.data.max_train_videos)
     test_ids = video_ids(test_split, cfg.data.videos, cfg.data.max_test_videos)
     if not train_ids or not test_ids:

@@ -20,18 +20,13 @@ from sgfb.evaluation.few_shot import few_shot_split, k_shot_videos, save_split, 
 from sgfb.training.action_config import ActionConfig
 from sgfb.evaluation.actions import evaluate_actions
 from sgfb.training.action import (ClassSubset, StageRun, checkpoint_state, clip_dataset,
-                                            load_split, prepare_banks, train_action_model,
-                                            video_ids)
+                                  open_action_run, train_action_model, video_ids)
 
 
 def run_few_shot(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool = False,
                  resume: bool = False, epochs: int = 50, progress: bool = True,
                  log: Callable[[str], None] = print) -> Optional[Dict[str, Any]]:
-    cfg.check()
-    os.makedirs(out_dir, exist_ok=True)
-    bank_dir, banks = prepare_banks(cfg, out_dir, info, oracle, log)
-    train_split = load_split(cfg.data.train_csv, cfg.data.classes)
-    test_split = load_split(cfg.data.test_csv, cfg.data.classes)
+    bank_dir, banks, train_split, test_split = open_action_run(cfg, out_dir, info, oracle, log)
     num_classes = train_split.num_classes
     base, novel = few_shot_split(num_classes, cfg.few_shot.num_novel, cfg.few_shot.seed)
     if info.is_main:

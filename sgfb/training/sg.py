@@ -19,7 +19,8 @@ from torch import nn
 
 from sgfb.data.action_genome import ActionGenome
 from sgfb.detection.dataset import DetectionFrames, collate
-from sgfb.detection.detector import SGDetector, build_detector
+from sgfb.detection.build import build_detector
+from sgfb.detection.detector import SGDetector
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.config import to_dict
 from sgfb.utils.distributed import DistInfo, barrier

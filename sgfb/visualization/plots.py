@@ -73,6 +73,15 @@ def _row_label(result: VideoResult, label: int, predicate: int) -> str:
     return f"{obj} {rel} {person}" if _group(predicate) == "spatial" else f"{person} {rel} {obj}"
 
 
+def _ticks(start: float, stop: float, step: float) -> List[float]:
+    """``start, start + step, ...`` up to ``stop`` (inclusive, with float slack)."""
+    out, value = [], start
+    while value <= stop + 1e-9:
+        out.append(value)
+        value += step
+    return out
+
+
 def _nice_step(span: float, ticks: int = 6) -> float:
     raw = max(span, 1e-9) / ticks
     power = 10 ** math.floor(math.log10(raw))
@@ -187,23 +196,18 @@ def action_plot_svg(result: VideoResult, width: int = 760, plot_height: int = 23
              f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_height}" '
              f'fill="#fff" stroke="#c9ced4"/>']
     y_step = _nice_step(y_hi - y_lo, 5)
-    value = math.ceil(y_lo / y_step) * y_step
-    while value <= y_hi + 1e-9:
+    for value in _ticks(math.ceil(y_lo / y_step) * y_step, y_hi, y_step):
         y = py(value)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="#e6e9ed"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" '
                      f'text-anchor="end">{value:g}</text>')
-        value += y_step
-    x_step = _nice_step(x_hi - x_lo, 8)
-    value = 0.0
-    while value <= x_hi + 1e-9:
+    for value in _ticks(0.0, x_hi, _nice_step(x_hi - x_lo, 8)):
         x = px(value)
         parts.append(f'<line x1="{x:.1f}" y1="{top + plot_height}" x2="{x:.1f}" '
                      f'y2="{top + plot_height + 4}" stroke="#8a949e"/>')
         parts.append(f'<text x="{x:.1f}" y="{top + plot_height + 16}" font-size="10" '
                      f'text-anchor="middle">{value:g}</text>')
-        value += x_step
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_height + 32}" '
                  f'font-size="11" text-anchor="middle">time (s)</text>')
     parts.append(f'<text transform="translate(14 {top + plot_height / 2:.1f}) rotate(-90)" '

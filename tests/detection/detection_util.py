@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 from sgfb.detection.config import DetectorConfig, small_config
-from sgfb.detection.detector import SGDetector, build_detector
+from sgfb.detection.build import build_detector
+from sgfb.detection.detector import SGDetector
 
 
 def tiny_config(**overrides) -> DetectorConfig:

@@ -11,10 +11,10 @@ from torchvision.models.detection import fasterrcnn_resnet50_fpn
 
 from detection_util import tiny_config, tiny_detector
 from sgfb.detection.config import DetectorConfig
+from sgfb.detection.build import convert_weights, detector_state_shapes
 from sgfb.detection.convert import (CHECKPOINT_FORMAT, checkpoint_state, convert_state_dict,
-                                    convert_weights, detector_state_shapes, guess_format,
-                                    load_detector_weights)
-from sgfb.detection.detector import build_detector
+                                    guess_format, load_detector_weights)
+from sgfb.detection.build import build_detector
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from sgfb.data.safe_pickle import UnsafePickleError
 from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.config import CAFFE_BGR_MEAN
 from sgfb.detection.convert import load_detector_weights
-from sgfb.detection.detector import build_detector
+from sgfb.detection.build import build_detector
 from sgfb.detection.detectron2 import (COCO_CLASSES, COCO_TO_AG, convert_detectron2,
                                        convert_detectron2_file, detectron2_config,
                                        detectron2_name, read_detectron2)

@@ -18,6 +18,19 @@ class Counting(TrainerBase):
         return {"loss": float(self.iteration)}
 
 
+class Stepping(TrainerBase):
+    """Sets the model's one weight to the number of the step it runs (1, 2, ...)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def run_step(self):
+        with torch.no_grad():
+            self.model.weight.fill_(float(self.iteration + 1))
+        return {}
+
+
 class Recorder(HookBase):
     def __init__(self, name, events, stop_at=None):
         self.name, self.events, self.stop_at = name, events, stop_at
@@ -117,13 +130,7 @@ def test_best_weights_keeps_the_best_and_stops_after_patience_evaluations():
     model = nn.Linear(1, 1, bias=False)
     values = iter([3.0, 2.0, 2.5, 2.6, 2.7, 1.0])
 
-    class Stepping(TrainerBase):
-        def run_step(self):
-            with torch.no_grad():
-                model.weight.fill_(float(self.iteration + 1))
-            return {}
-
-    trainer = Stepping()
+    trainer = Stepping(model)
     evals = EvalHook(lambda m: {"val_loss": next(values)}, model, INFO, period=1,
                      log=lambda s: None)
     best = BestWeights(evals, model, "val_loss", "min", patience=2, log=lambda s: None)
@@ -139,13 +146,7 @@ def test_best_weights_in_max_mode_keeps_the_first_of_equal_values():
     model = nn.Linear(1, 1, bias=False)
     values = iter([0.1, 0.4, 0.4, 0.2])
 
-    class Stepping(TrainerBase):
-        def run_step(self):
-            with torch.no_grad():
-                model.weight.fill_(float(self.iteration + 1))
-            return {}
-
-    trainer = Stepping()
+    trainer = Stepping(model)
     evals = EvalHook(lambda m: {"mAP": next(values)}, model, INFO, period=1, log=lambda s: None)
     best = BestWeights(evals, model, "mAP", "max", log=lambda s: None)
     trainer.register_hooks([evals, best])
