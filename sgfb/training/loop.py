@@ -35,6 +35,9 @@ class HookBase:
     def before_step(self) -> None:
         pass
 
+    def after_backward(self) -> None:
+        """Gradients are in place, before clipping and the optimiser step (norm monitors)."""
+
     def after_step(self) -> None:
         pass
 
@@ -62,6 +65,7 @@ class TrainerBase:
         self.max_iter = 0
         self.stop_reason: Optional[str] = None
         self.last_values: Dict[str, float] = {}
+        self.last_batch: Any = None
 
     def register_hooks(self, hooks: List[Optional[HookBase]]) -> None:
         for hook in hooks:
@@ -128,7 +132,7 @@ class SimpleTrainer(TrainerBase):
         super().train(start_iter, max_iter)
 
     def run_step(self) -> Dict[str, float]:
-        batch = next(self._data)
+        batch = self.last_batch = next(self._data)
         if self.reseed:
             torch.manual_seed(step_seed(self.seed, self.iteration, self.rank))
         self.wrapped.train()
@@ -143,6 +147,8 @@ class SimpleTrainer(TrainerBase):
         self.lr = self.optimizer.param_groups[0]["lr"]   # the rate this step uses
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
+        for hook in self.hooks:
+            hook.after_backward()
         if self.clip_grad > 0:
             self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad)

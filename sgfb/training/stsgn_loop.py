@@ -15,7 +15,6 @@ chosen on validation videos of the real AG subset, ``paper_recipe`` and
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import time
@@ -28,6 +27,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from sgfb.evaluation.mean_ap import mean_average_precision
+from sgfb.training.hooks import BestWeights, EvalHook, LRScheduler
+from sgfb.training.loop import HookBase, SimpleTrainer
+from sgfb.utils.distributed import DistInfo
 from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import STSGN
 from sgfb.training.stsgn_monitor import EpochLog, NormMeter, weight_norms
@@ -153,6 +155,24 @@ def _check(config: TrainConfig) -> None:
             raise ValueError(f"train.{key} must be one of {allowed}, got {getattr(config, key)!r}")
 
 
+class _EpochRecord(HookBase):
+    """The per-epoch side of an ST-SGN run: summed training loss, norm monitor, history."""
+
+    def __init__(self, model: STSGN, out_dir: Optional[str]) -> None:
+        self.meter, self.history = NormMeter(model), EpochLog(out_dir)
+        self.running = 0.0
+
+    def after_backward(self) -> None:
+        self.meter.after_backward()
+
+    def after_step(self) -> None:
+        self.running += self.trainer.last_values["loss"] * self.trainer.last_batch.numel()
+
+    def close(self) -> None:
+        self.meter.close()
+        self.history.close()
+
+
 def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: SampleSet,
           config: TrainConfig, log: Callable[[str], None] = print,
           on_epoch: Optional[Callable[[int, STSGN], None]] = None,
@@ -160,14 +180,18 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
     """Train ``model`` in place; on return it holds the weights of the best validation epoch
     (by ``config.select``). With ``out_dir``, every epoch's losses, mAPs, learning rate and
     per-layer gradient / weight / activation norms go to ``out_dir/history.jsonl`` and
-    TensorBoard (``out_dir/tb``)."""
+    TensorBoard (``out_dir/tb``).
+
+    The loop is :class:`~sgfb.training.loop.SimpleTrainer` (an epoch is
+    ``ceil(samples / batch)`` steps over a seeded permutation; no per-step reseed, so dropout
+    draws follow the global RNG as the paper's recipe does) with the LR schedule, an
+    evaluation per epoch and :class:`~sgfb.training.hooks.BestWeights` (patience in epochs)."""
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(f"need training and validation samples, got {len(train_set)} and "
                          f"{len(val_set)}")
     _check(config)
     if config.select == "val_mAP" and not train_set.multi_label:
         config = dataclasses.replace(config, select="val_top1")
-    generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
@@ -175,34 +199,31 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
         optimizer, lambda step: lr_factor(step, steps_per_epoch, config))
     pos_weight = positive_weights(train_set, config.pos_weight_power, config.pos_weight_max)
     gamma = config.focal_gamma if config.loss == "focal" else 0.0
+
+    def batches(start: int):
+        generator = torch.Generator().manual_seed(config.seed)
+        for epoch in range(config.max_epochs):
+            order = torch.randperm(len(train_set), generator=generator)
+            for step, idx in enumerate(tqdm(order.split(config.batch_size), desc=f"epoch {epoch}",
+                                            leave=False, disable=not config.progress)):
+                if epoch * steps_per_epoch + step >= start:
+                    yield idx
+
+    def step_fn(module: STSGN, idx: torch.Tensor) -> Dict[str, torch.Tensor]:
+        logits, targets = sample_logits(module, graphs, train_set, idx)
+        weight = None if pos_weight is None else pos_weight.to(logits.device)
+        return {"loss": loss_of(logits, targets, train_set.multi_label, weight, gamma)}
+
+    record = _EpochRecord(model, out_dir)
     result = TrainResult(best_epoch=-1, best_val_loss=math.inf)
-    best_score = -math.inf
-    best_state = copy.deepcopy(model.state_dict())
-    meter, history_log = NormMeter(model), EpochLog(out_dir)
-    start = time.perf_counter()
-    for epoch in range(config.max_epochs):
-        model.train()
-        order = torch.randperm(len(train_set), generator=generator)
-        batches = order.split(config.batch_size)
-        running = 0.0
-        lr = optimizer.param_groups[0]["lr"]
-        bar = tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not config.progress)
-        for idx in bar:
-            logits, targets = sample_logits(model, graphs, train_set, idx)
-            loss = loss_of(logits, targets, train_set.multi_label,
-                           None if pos_weight is None else pos_weight.to(logits.device), gamma)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            meter.after_backward()
-            if config.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            running += loss.item() * idx.numel()
-        val_scores, val_loss = predict(model, graphs, val_set, config.eval_batch_size)
-        row = {"epoch": epoch, "lr": lr, "train_loss": running / len(train_set)}
+    lr_of_epoch = [config.lr * lr_factor(0, steps_per_epoch, config)]
+
+    def evaluate(module: STSGN) -> Dict[str, float]:
+        epoch = (loop.iteration - 1) // steps_per_epoch
+        val_scores, val_loss = predict(module, graphs, val_set, config.eval_batch_size)
+        row = {"epoch": epoch, "lr": lr_of_epoch[0], "train_loss": record.running / len(train_set)}
         if config.eval_train:
-            train_scores, train_eval_loss = predict(model, graphs, train_set,
+            train_scores, train_eval_loss = predict(module, graphs, train_set,
                                                     config.eval_batch_size)
             row.update({"train_eval_loss": train_eval_loss,
                         **{f"train_{k}": v for k, v in metrics(train_scores, train_set).items()}})
@@ -211,19 +232,24 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
         result.history.append(row)
         log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in row.items()))
-        history_log.write({**row, **meter.epoch_means(), **weight_norms(model)})
+        record.history.write({**row, **record.meter.epoch_means(), **weight_norms(module)})
         if on_epoch is not None:
-            on_epoch(epoch, model)
-        score = -val_loss if config.select == "val_loss" else row[config.select]
-        if score > best_score:
-            best_score, result.best_epoch = score, epoch
-            result.best_val_loss = val_loss
-            best_state = copy.deepcopy(model.state_dict())
-        elif epoch - result.best_epoch >= config.patience:
-            log(f"early stop: no {config.select} improvement for {config.patience} epochs")
-            break
-    meter.close()
-    history_log.close()
-    model.load_state_dict(best_state)
+            on_epoch(epoch, module)
+        record.running = 0.0
+        lr_of_epoch[0] = optimizer.param_groups[0]["lr"]
+        return {k: v for k, v in row.items() if isinstance(v, float)}
+
+    info = DistInfo(rank=0, world_size=1, local_rank=0, device=next(model.parameters()).device)
+    loop = SimpleTrainer(model, step_fn, batches, optimizer, clip_grad=config.grad_clip,
+                         reseed=False)
+    evals = EvalHook(evaluate, model, info, period=steps_per_epoch, log=lambda _: None)
+    best = BestWeights(evals, model, config.select, "min" if config.select == "val_loss" else "max",
+                       patience=config.patience, log=log)
+    loop.register_hooks([LRScheduler(scheduler), record, evals, best])
+    start = time.perf_counter()
+    loop.train(0, config.max_epochs * steps_per_epoch)
+    result.best_epoch = best.best_evaluation
+    result.best_val_loss = (result.history[best.best_evaluation]["val_loss"]
+                            if best.best_evaluation >= 0 else math.inf)
     result.seconds = time.perf_counter() - start
     return result
