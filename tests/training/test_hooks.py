@@ -1,6 +1,7 @@
 """The loop and its hooks on a counting trainer: exact call order, stops, windows, best weights."""
 import json
 
+import pytest
 import torch
 from torch import nn
 
@@ -192,3 +193,25 @@ def test_preemption_hook_stops_at_the_next_step_and_restores_the_handler():
     trainer.train(0, 10)
     assert trainer.iteration == 2 and trainer.stop_reason == "SIGTERM"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_after_backward_sees_the_gradients_before_clipping_and_the_step():
+    model = nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    seen = []
+
+    class Grads(HookBase):
+        def after_backward(self):
+            seen.append((float(model.weight.grad), float(model.weight.detach())))
+
+    def step(m, x):
+        return {"l": (m(x) ** 2).sum()}   # d/dw w^2 = 2w = 6
+
+    trainer = SimpleTrainer(model, step, lambda start: iter([torch.ones(1, 1)] * 2),
+                            torch.optim.SGD(model.parameters(), lr=0.1), clip_grad=1.0)
+    trainer.register_hooks([Grads()])
+    trainer.train(0, 1)
+    assert seen == [(6.0, 3.0)]                       # unclipped, weight not yet stepped
+    assert float(model.weight.detach()) == pytest.approx(3.0 - 0.1 * 1.0)   # clipped to 1
+    assert torch.equal(trainer.last_batch, torch.ones(1, 1))
