@@ -35,7 +35,7 @@ from sgfb.synthetic import make_synthetic
 from sgfb.utils.config import apply_mapping, load_yaml
 from sgfb.utils.distributed import DistInfo, resolve_device
 
-CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "configs")
 SG_CONFIG = os.path.join(CONFIGS, "sg", "demo_synthetic.yaml")
 ACTION_CONFIG = os.path.join(CONFIGS, "sgfb", "demo_synthetic.yaml")
