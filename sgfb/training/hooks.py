@@ -224,11 +224,11 @@ class EvalHook(HookBase):
 class BestWeights(HookBase):
     """Keeps a copy of the weights at the best value of ``metric`` among ``evals``'s results
     (``mode`` ``min`` or ``max``; the first of equal values), asks the loop to stop after
-    ``patience`` evaluations without improvement (0: never), and loads the best weights
-    into ``model`` when training ends."""
+    ``patience`` evaluations without improvement (``None``: never; 0: at the first), and
+    loads the best weights into ``model`` when training ends."""
 
     def __init__(self, evals: EvalHook, model: nn.Module, metric: str, mode: str = "min",
-                 patience: int = 0, log: Callable[[str], None] = print) -> None:
+                 patience: Optional[int] = None, log: Callable[[str], None] = print) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.evals, self.model, self.metric, self.mode = evals, model, metric, mode
@@ -253,7 +253,7 @@ class BestWeights(HookBase):
             self.best_value, self.best_iteration = value, latest[0]
             self.best_evaluation = self.evaluations
             self._best_state = copy.deepcopy(self.model.state_dict())
-        elif self.patience and self.evaluations - self.best_evaluation >= self.patience:
+        elif self.patience is not None and self.evaluations - self.best_evaluation >= self.patience:
             self.log(f"early stop: no {self.metric} improvement for {self.patience} evaluations")
             self.trainer.request_stop(EARLY_STOP)
         self.evaluations += 1

@@ -215,3 +215,16 @@ def test_after_backward_sees_the_gradients_before_clipping_and_the_step():
     assert seen == [(6.0, 3.0)]                       # unclipped, weight not yet stepped
     assert float(model.weight.detach()) == pytest.approx(3.0 - 0.1 * 1.0)   # clipped to 1
     assert torch.equal(trainer.last_batch, torch.ones(1, 1))
+
+
+def test_best_weights_with_patience_zero_stops_at_the_first_evaluation_without_improvement():
+    model = nn.Linear(1, 1, bias=False)
+    values = iter([2.0, 1.0, 1.5, 0.5])
+    trainer = Stepping(model)
+    evals = EvalHook(lambda m: {"val_loss": next(values)}, model, INFO, period=1,
+                     log=lambda s: None)
+    best = BestWeights(evals, model, "val_loss", "min", patience=0, log=lambda s: None)
+    trainer.register_hooks([evals, best])
+    trainer.train(0, 4)
+    assert trainer.iteration == 3 and best.best_iteration == 2
+    assert float(model.weight.detach()) == 2.0
