@@ -36,14 +36,14 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Iterator, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Iterator, Optional, Set, Tuple
 
 import av
 import numpy as np
 
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex, PathLike, index_video
-from sgfb.data.video_reader import Size, VideoReader, _displayed, _resize
+from sgfb.data.video_reader import BatchVideoReader, Size, VideoReader, _displayed, _resize
 
 __all__ = ["BACKENDS", "FrameIndex", "VideoDecodeError", "VideoReader", "index_video",
            "open_video"]
@@ -209,11 +209,14 @@ class PyAVVideoReader(VideoReader):
             self._container = None
 
 
-class DecordVideoReader(VideoReader):
+class DecordVideoReader(BatchVideoReader):
     """decord decoding (batched random access); refuses files where decord's frame count
     disagrees with the demuxer index (see the module docstring)."""
 
     backend = "decord"
+
+    def _size_hint(self) -> str:
+        return f" (rotation {self._index.rotation}); use backend='pyav'"
 
     def __init__(self, path: str, index: FrameIndex) -> None:
         super().__init__(path, index)
@@ -236,34 +239,14 @@ class DecordVideoReader(VideoReader):
                 f"{index.num_frames} displayable frames (edit list or wrong header); "
                 f"decord's indices would be wrong, use backend='pyav'")
 
-    def _batch(self, indices: np.ndarray, size: Optional[Size]) -> np.ndarray:
+    def _decode_batch(self, indices: np.ndarray) -> np.ndarray:
         try:
-            frames = self._reader.get_batch([int(i) for i in indices]).asnumpy()
+            return self._reader.get_batch([int(i) for i in indices]).asnumpy()
         except Exception as err:
             raise VideoDecodeError(
                 f"{self._path}: decord failed to decode frames "
                 f"{int(indices.min())}..{int(indices.max())}: "
                 f"{describe_decoder_error(err)}") from err
-        if frames.shape[1:3] != (self.height, self.width):
-            raise VideoDecodeError(
-                f"{self._path}: decord returned {frames.shape[2]}x{frames.shape[1]} frames, "
-                f"the displayed size is {self.width}x{self.height} (rotation "
-                f"{self._index.rotation}); use backend='pyav'")
-        if size is None:
-            return frames
-        return np.stack([_resize(frame, size) for frame in frames])
-
-    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
-        array = self._check_indices(indices)
-        if array.size == 0:
-            return super().get_frames(array, size)
-        return self._batch(array, size)
-
-    def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
-                     chunk: int = 8) -> Iterator[Tuple[int, np.ndarray]]:
-        for begin in range(0, len(wanted), chunk):
-            part = wanted[begin:begin + chunk]
-            yield from zip((int(i) for i in part), self._batch(part, size))
 
     def close(self) -> None:
         self._reader = None

@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from sgfb.data.video_errors import VideoDecodeError
 from sgfb.data.video_index import FrameIndex
 
 Size = Tuple[int, int]  # (width, height)
@@ -150,3 +151,38 @@ class VideoReader(ABC):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(path={self._path!r}, num_frames={self.num_frames}, "
                 f"fps={self.fps:.5f}, size={self.width}x{self.height})")
+
+
+class BatchVideoReader(VideoReader):
+    """A backend that decodes any set of frames in one call (decord, torchcodec):
+    subclasses give ``_decode_batch(indices) -> uint8 [N, H, W, 3]`` as displayed and may
+    say in ``_size_hint()`` what to try when its frames have another size than the index's."""
+
+    def _size_hint(self) -> str:
+        return ""
+
+    @abstractmethod
+    def _decode_batch(self, indices: np.ndarray) -> np.ndarray:
+        """Frames ``indices`` (sorted or not) as displayed; errors name the file."""
+
+    def _batch(self, indices: np.ndarray, size: Optional[Size]) -> np.ndarray:
+        frames = self._decode_batch(indices)
+        if frames.shape[1:3] != (self.height, self.width):
+            raise VideoDecodeError(
+                f"{self._path}: {self.backend} returned {frames.shape[2]}x{frames.shape[1]} "
+                f"frames, the displayed size is {self.width}x{self.height}{self._size_hint()}")
+        if size is None:
+            return frames
+        return np.stack([_resize(frame, size) for frame in frames])
+
+    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
+        array = self._check_indices(indices)
+        if array.size == 0:
+            return super().get_frames(array, size)
+        return self._batch(array, size)
+
+    def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
+                     chunk: int = 8) -> Iterator[Tuple[int, np.ndarray]]:
+        for begin in range(0, len(wanted), chunk):
+            part = wanted[begin:begin + chunk]
+            yield from zip((int(i) for i in part), self._batch(part, size))

@@ -10,16 +10,16 @@ falls back to PyAV.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Optional
 
 import numpy as np
 
-from sgfb.data.video_reader import Size, VideoReader, _resize
+from sgfb.data.video_reader import BatchVideoReader
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex
 
 
-class TorchCodecVideoReader(VideoReader):
+class TorchCodecVideoReader(BatchVideoReader):
     """torchcodec decoding in exact seek mode (see the module docstring)."""
 
     backend = "torchcodec"
@@ -53,7 +53,7 @@ class TorchCodecVideoReader(VideoReader):
         tb = index.time_base
         self._seconds = index.pts.astype(np.float64) * (tb.numerator / tb.denominator)
 
-    def _batch(self, indices: np.ndarray, size: Optional[Size]) -> np.ndarray:
+    def _decode_batch(self, indices: np.ndarray) -> np.ndarray:
         wanted = self._seconds[indices]
         try:
             # a microsecond past the timestamp: float rounding never lands on the previous frame
@@ -69,26 +69,7 @@ class TorchCodecVideoReader(VideoReader):
             raise VideoDecodeError(
                 f"{self._path}: torchcodec returned the frame at {got[bad]:.6f} s for frame "
                 f"{int(indices[bad])} at {wanted[bad]:.6f} s; the file is damaged")
-        frames = batch.data.numpy()
-        if frames.shape[1:3] != (self.height, self.width):
-            raise VideoDecodeError(
-                f"{self._path}: torchcodec returned {frames.shape[2]}x{frames.shape[1]} "
-                f"frames, the displayed size is {self.width}x{self.height}")
-        if size is None:
-            return frames
-        return np.stack([_resize(frame, size) for frame in frames])
-
-    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
-        array = self._check_indices(indices)
-        if array.size == 0:
-            return super().get_frames(array, size)
-        return self._batch(array, size)
-
-    def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
-                     chunk: int = 8) -> Iterator[Tuple[int, np.ndarray]]:
-        for begin in range(0, len(wanted), chunk):
-            part = wanted[begin:begin + chunk]
-            yield from zip((int(i) for i in part), self._batch(part, size))
+        return batch.data.numpy()
 
     def close(self) -> None:
         self._decoder = None
