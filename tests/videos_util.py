@@ -7,6 +7,7 @@ lossy coding, so :func:`read_pattern` recovers ``i`` from a decoded frame.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from fractions import Fraction
 from typing import Optional, Tuple, Union
@@ -145,3 +146,14 @@ def write_timed_pattern_video(path: Union[str, "os.PathLike[str]"], slots, rate:
         if audio is not None:
             container.mux(audio.encode())
     return path
+
+
+def tree_digest(folder: Union[str, "os.PathLike[str]"]) -> dict:
+    """``{relative path: sha256}`` of every file below ``folder``."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+    return out

@@ -1,6 +1,5 @@
 """tools/infer.py never writes over, into or around its inputs, gives every input its own
 outputs, and never leaves a failed video's old results looking current."""
-import hashlib
 import json
 import os
 import shutil
@@ -8,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from videos_util import tree_digest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INFER = os.path.join(ROOT, "tools", "infer.py")
@@ -20,17 +20,6 @@ def infer(*args, checkpoints=("sg.pt", "action.pt")):
     return subprocess.run([sys.executable, INFER, *args, "--sg-checkpoint", str(checkpoints[0]),
                            "--action-checkpoint", str(checkpoints[1])],
                           env=ENV, capture_output=True, text=True, timeout=600)
-
-
-def snapshot(folder):
-    """Every file below ``folder`` with its bytes' digest."""
-    out = {}
-    for root, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
-    return out
 
 
 @pytest.fixture
@@ -50,12 +39,12 @@ def user_folder(tmp_path):
 ])
 def test_output_locations_around_inputs_are_refused_before_anything_is_written(
         user_folder, out, message):
-    before = snapshot(user_folder.parent)
+    before = tree_digest(user_folder.parent)
     done = infer(str(user_folder), "--out", out.format(v=user_folder))
     assert done.returncode == 1
     assert message in done.stderr and len(done.stderr.splitlines()) == 1
     assert "Traceback" not in done.stderr
-    assert snapshot(user_folder.parent) == before
+    assert tree_digest(user_folder.parent) == before
 
 
 @pytest.mark.parametrize("files", [[], ["notes.txt", "clip.mp4.part"]])
@@ -94,7 +83,7 @@ def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_p
     (inputs / "a" / "empty.mp4").write_bytes(b"")
     whole = faststart_copy(str(source[1]), str(tmp_path / "faststart.mp4"))
     truncate_file(whole, str(inputs / "b" / "cut.mp4"), 0.6)
-    before = snapshot(inputs)
+    before = tree_digest(inputs)
     out = tmp_path / "out"
     checkpoints = (sg_run / "model.pt", sgfb_run / "model.pt")
     done = infer(str(inputs), "--out", str(out), *FAST, checkpoints=checkpoints)
@@ -114,10 +103,10 @@ def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_p
     recorded = summary["provenance"]["checkpoints"]["action"]
     assert recorded["path"].endswith("model.pt") and len(recorded["sha256"]) >= 12
     assert all(v["decoding_backend"] != "unknown" for v in summary["videos"] if v["ok"])
-    assert snapshot(inputs) == before                          # no input byte changed
+    assert tree_digest(inputs) == before                          # no input byte changed
 
     (inputs / "b" / "clip.mp4").write_bytes(b"")             # now b/clip.mp4 is broken too
-    before = snapshot(inputs)
+    before = tree_digest(inputs)
     again = infer(str(inputs), "--out", str(out), *FAST, checkpoints=checkpoints)
     assert again.returncode == 1
     assert not (out / "b" / "clip.mp4.json").exists()          # no stale result
@@ -127,4 +116,4 @@ def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_p
     assert all("json" not in v for v in failed)
     assert summary["failed"] == 3 and summary["processed"] == 3
     assert (out / "a" / "clip.mp4.json").exists()
-    assert snapshot(inputs) == before
+    assert tree_digest(inputs) == before

@@ -1,7 +1,6 @@
 """Inputs split across machines (sgfb/utils/shards.py): two CPU processes, one per shard
 (one by --shard, one by torchrun's RANK/WORLD_SIZE), write exactly what one process writes."""
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import sys
 import pytest
 
 from sgfb.utils.shards import Shard, parse_shard, resolve_shard
+from videos_util import tree_digest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
@@ -47,17 +47,6 @@ def test_shard_argument_and_torchrun_environment():
         resolve_shard(Shard(0, 2), {"RANK": "1", "WORLD_SIZE": "2"})
 
 
-def _tree(folder):
-    """{relative path: sha256} of every file under ``folder``."""
-    out = {}
-    for root, _, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
-    return out
-
-
 def _one_and_two_shards(tool, args_for, tmp_path, timeout=900):
     """Run ``tool`` once as one process into ``one/`` and as two concurrent processes (shard
     0 by --shard, shard 1 by RANK/WORLD_SIZE) into ``two/``; returns both trees."""
@@ -73,7 +62,7 @@ def _one_and_two_shards(tool, args_for, tmp_path, timeout=900):
     outputs = [p.communicate(timeout=timeout) for p in procs]
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-2000:]
-    return _tree(one), _tree(two), outputs
+    return tree_digest(one), tree_digest(two), outputs
 
 
 @pytest.mark.slow
