@@ -6,7 +6,7 @@ on ONE frozen detector, PredCls / SGCls / SGDet, R@20 / R@50, "image" (mean over
     python scripts/table5.py [train_sg overrides, e.g. relation_solver.max_iters=150] \
         --data synth --out runs/table5 --config configs/sg/small_synthetic.yaml \
         --seeds 0 [--heads reldn vrd imp msdn graph_rcnn sttran frequency] \
-        [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0]
+        [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0] [--collect-only]
 
 (overrides first, or after ``--``: ``--seeds`` and ``--heads`` take every word that follows;
 they go to both stages, so detector settings given here hold for every head).
@@ -22,6 +22,11 @@ Steps (each skipped when its output exists, so a stopped run continues):
 3. ``OUT/<head>_s<seed>/<mode>.json``: ``tools/test_sg.py`` on the test split (the frequency
    prior reads the detector checkpoint's training counts);
 4. ``OUT/table5.md`` and ``OUT/table5.json``: the tables (mean ± spread over seeds).
+
+``--collect-only`` runs nothing: it makes the tables from the (head, seed) runs of ``--heads``
+x ``--seeds`` already finished under OUT (all three mode JSONs written), lists the others as
+missing, and leaves out heads with no finished seed (while parallel invocations still run,
+or when a schedule was cut).
 
 ``--data DIR`` holds ``annotations/`` and ``frames/`` (``tools/make_synthetic.py`` +
 ``tools/dump_frames.py``).
@@ -99,6 +104,15 @@ def timing_table(results: Dict, heads: List[str]) -> str:
     return "\n".join(rows)
 
 
+def run_dir_of(out: str, name: str, seed: int) -> str:
+    return os.path.join(out, f"{name}_s{seed}" if name != "frequency" else name)
+
+
+def finished(run_dir: str) -> bool:
+    """Whether the run in ``run_dir`` has all its mode evaluations."""
+    return all(os.path.exists(os.path.join(run_dir, f"{mode}.json")) for mode in MODES)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="folder with annotations/ and frames/")
@@ -115,6 +129,8 @@ def main() -> int:
                    help="frames per relations-stage batch for every head (the temporal head "
                         "takes them as FRAMES/--clip-frames clips)")
     p.add_argument("--clip-frames", type=int, default=4)
+    p.add_argument("--collect-only", action="store_true",
+                   help="only make the tables from the finished runs under OUT (runs nothing)")
     p.add_argument("overrides", nargs="*", help="train_sg.py key=value overrides")
     args = p.parse_args()
     data = [f"data.annotations={args.data}/annotations", f"data.frames={args.data}/frames"]
@@ -122,14 +138,18 @@ def main() -> int:
     os.makedirs(args.out, exist_ok=True)
     det_dir = os.path.join(args.out, "detector")
     timings: Dict[str, Tuple[float, float]] = {}
-    if not os.path.exists(os.path.join(det_dir, "model.pt")):
+    missing: List[str] = []
+    if not args.collect_only and not os.path.exists(os.path.join(det_dir, "model.pt")):
         timings["detector"] = run(base + ["--out", det_dir, "stages=[detector]", *args.overrides],
                                   os.path.join(args.out, "detector.log"))
     results: Dict = {}
     for name in args.heads:
         results[name] = {"seeds": {}, "train_seconds": {}}
         for seed in (args.seeds if name != "frequency" else args.seeds[:1]):
-            run_dir = os.path.join(args.out, f"{name}_s{seed}" if name != "frequency" else name)
+            run_dir = run_dir_of(args.out, name, seed)
+            if args.collect_only and not finished(run_dir):
+                missing.append(f"{name} seed {seed}")
+                continue
             os.makedirs(run_dir, exist_ok=True)
             model = os.path.join(run_dir, "model.pt")
             timing = os.path.join(run_dir, "train_seconds.json")
@@ -165,14 +185,20 @@ def main() -> int:
                 with open(out) as f:
                     per_mode[mode] = json.load(f)["constraints"]
             results[name]["seeds"][seed] = per_mode
+    heads = [name for name in args.heads if results[name]["seeds"]]
+    if not heads:
+        raise SystemExit(f"table5: error: no finished run under {args.out}")
     text = []
     for constraint in args.constraints:
-        text.append(f"### {constraint} constraint\n\n{table(results, args.heads, constraint)}\n")
-    text.append(timing_table(results, args.heads))
+        text.append(f"### {constraint} constraint\n\n{table(results, heads, constraint)}\n")
+    text.append(timing_table(results, heads))
+    if missing:
+        text.append(f"\nnot finished (left out): {', '.join(missing)}")
     with open(os.path.join(args.out, "table5.md"), "w") as f:
         f.write("\n".join(text) + "\n")
     with open(os.path.join(args.out, "table5.json"), "w") as f:
-        json.dump({"results": results, "detector_wall_cpu_seconds": timings.get("detector")}, f, indent=1)
+        json.dump({"results": {name: results[name] for name in heads}, "missing": missing,
+                   "detector_wall_cpu_seconds": timings.get("detector")}, f, indent=1)
     print("\n".join(text))
     return 0
 

@@ -3,6 +3,8 @@ docs/results.md; they take tens of minutes)."""
 import importlib.util
 import os
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -38,3 +40,39 @@ def test_timing_rows_show_wall_and_cpu_seconds_per_seed():
     lines = t5.timing_table(results, ["imp", "frequency"]).splitlines()
     assert lines[2] == "| IMP | 61 (30) seed 0, 71 seed 1 |"
     assert lines[3] == "| Freq Prior | none (counts) |"
+
+
+def write_run(run_dir, modes, value, seconds=None):
+    import json
+    os.makedirs(run_dir, exist_ok=True)
+    for mode in modes:
+        with open(os.path.join(run_dir, f"{mode}.json"), "w") as f:
+            json.dump({"constraints": {"with": recall(value, value + 0.05)}}, f)
+    if seconds is not None:
+        with open(os.path.join(run_dir, "train_seconds.json"), "w") as f:
+            json.dump({"seconds": seconds, "cpu_seconds": seconds / 2}, f)
+
+
+def test_collect_only_tables_the_finished_runs_and_names_the_others(tmp_path, monkeypatch):
+    t5 = load_script()
+    out = tmp_path / "table5"
+    write_run(str(out / "imp_s0"), t5.MODES, 0.2, seconds=60.0)
+    write_run(str(out / "imp_s1"), t5.MODES[:1], 0.4, seconds=70.0)   # sgcls/sgdet not evaluated yet
+    monkeypatch.setattr("sys.argv", ["table5.py", "--data", str(tmp_path / "nodata"), "--out", str(out),
+                                     "--collect-only", "--constraints", "with",
+                                     "--heads", "imp", "frequency", "--seeds", "0", "1"])
+    assert t5.main() == 0
+    assert not (out / "detector").exists() and not (out / "frequency").exists()   # nothing ran
+    text = (out / "table5.md").read_text()
+    assert "| IMP | 20.0 | 30.0 | 25.0 | 35.0 |" in text          # seed 0 alone, no spread
+    assert "Freq Prior" not in text
+    assert "| IMP | 60 (30) seed 0 |" in text
+    assert text.rstrip().endswith("not finished (left out): imp seed 1, frequency seed 0")
+
+
+def test_collect_only_without_any_finished_run_is_an_error(tmp_path, monkeypatch):
+    t5 = load_script()
+    monkeypatch.setattr("sys.argv", ["table5.py", "--data", "d", "--out", str(tmp_path / "o"),
+                                     "--collect-only", "--heads", "imp"])
+    with pytest.raises(SystemExit, match="no finished run"):
+        t5.main()
