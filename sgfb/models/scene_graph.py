@@ -73,6 +73,8 @@ def load_scene_graph_model(path: str, head: Optional[str] = None,
     detector = build_detector(detector_cfg)
     detector.load_state_dict(state["detector"])
     head_cfg = apply_mapping(RelationHeadConfig(), dict(state["relations_config"]))
+    if "norm_first" not in state["relations_config"]:
+        head_cfg.norm_first = False    # written before the option: post-norm STTran layers
     trained = head_cfg.kind
     if head is None:
         head = trained

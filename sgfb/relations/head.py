@@ -130,9 +130,10 @@ class RelationHeadConfig:
     ``hidden_dim``: width of the pooled-feature MLPs (and of the message-passing and
     attention states). ``iterations``: message-passing rounds (IMP, MSDN) or aGCN layers
     (Graph R-CNN). ``relation_proposals``: Graph R-CNN's top-K pairs per frame (0 = all).
-    ``window``, ``attention_heads``, ``layers``, ``dropout``: STTran's temporal window
-    (annotated frames on each side), attention heads, layers per encoder/decoder, and the
-    dropout of its transformer layers.
+    ``window``, ``attention_heads``, ``layers``, ``dropout``, ``norm_first``: STTran's temporal
+    window (annotated frames on each side), attention heads, layers per encoder/decoder, the
+    dropout of its transformer layers and whether they are pre-norm (checkpoints written
+    before the option are post-norm: :func:`sgfb.models.scene_graph.load_scene_graph_model`).
     """
 
     kind: str = "reldn"
@@ -152,3 +153,4 @@ class RelationHeadConfig:
     attention_heads: int = 4
     layers: int = 1
     dropout: float = 0.1
+    norm_first: bool = True

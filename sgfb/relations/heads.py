@@ -72,7 +72,7 @@ HEAD_BUILDERS: Dict[str, Builder] = {
                                               cfg.layers, min_box_size=cfg.min_box_size,
                                               dropout=cfg.dropout,
                                               frequency_init=init if cfg.use_frequency else None,
-                                              **_pooling(cfg)),
+                                              norm_first=cfg.norm_first, **_pooling(cfg)),
 }
 HEAD_KINDS = tuple(HEAD_BUILDERS)
 #: heads with parameters to train (the frequency prior is fitted from counts)

@@ -24,6 +24,10 @@ Adapted to sgfb:
   are those of the batch, so the window sees the neighbouring frames the caller batches
   together: training batches are clips of consecutive annotated frames and evaluation
   batches whole videos (:mod:`sgfb.training.sg`);
+- the transformer layers are pre-norm by default (``relations.norm_first``; STTran's are
+  post-norm): on the synthetic Table 5 schedule (200 iterations at lr 1e-3, 10 warm-up) the
+  post-norm head trained unstably (one seed's training loss rose back to the frequency
+  prior's level after 130 iterations; docs/results.md, Table 5);
 - outputs are AG's three predicate groups; object classes come from the detector;
 - with ``frequency_init`` (``relations.use_frequency``, on by default) the RelDN-style head's
   learnable frequency bias is added to the scores, so the head starts equal to the frequency
@@ -51,14 +55,17 @@ from sgfb.relations.pairs import RelationPairs
 
 
 class MaskedAttentionLayer(nn.Module):
-    """A post-norm transformer layer (self-attention + feed-forward) over ``P`` tokens with an
-    additive attention bias ``[heads, P, P]`` (``-inf`` = masked)."""
+    """A transformer layer (self-attention + feed-forward) over ``P`` tokens with an additive
+    attention bias ``[heads, P, P]`` (``-inf`` = masked). ``norm_first``: pre-norm
+    (``x + f(LayerNorm(x))``, Xiong et al. 2020, "On Layer Normalization in the Transformer
+    Architecture": stable without a long warm-up) instead of the original post-norm
+    (``LayerNorm(x + f(x))``, STTran's ``nn.TransformerEncoderLayer`` default)."""
 
-    def __init__(self, dim: int, heads: int, dropout: float = 0.1) -> None:
+    def __init__(self, dim: int, heads: int, dropout: float = 0.1, norm_first: bool = True) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"hidden_dim {dim} is not divisible by attention_heads {heads}")
-        self.heads = heads
+        self.heads, self.norm_first = heads, bool(norm_first)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
         self.ff = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Dropout(dropout),
@@ -66,12 +73,17 @@ class MaskedAttentionLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def attend(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         p, d = x.shape
         q, k, v = self.qkv(x).reshape(p, 3, self.heads, d // self.heads).permute(1, 2, 0, 3)
         attention = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d // self.heads) + bias, -1)
-        mixed = (attention @ v).permute(1, 0, 2).reshape(p, d)
-        x = self.norm1(x + self.dropout(self.out(mixed)))
+        return self.dropout(self.out((attention @ v).permute(1, 0, 2).reshape(p, d)))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        if self.norm_first:
+            x = x + self.attend(self.norm1(x), bias)
+            return x + self.dropout(self.ff(self.norm2(x)))
+        x = self.norm1(x + self.attend(x, bias))
         return self.norm2(x + self.dropout(self.ff(x)))
 
 
@@ -114,7 +126,7 @@ class STTranHead(nn.Module):
                  attention_heads: int = 4, layers: int = 1, pool_size: int = 7,
                  sampling_ratio: int = 2, featmap_names: Sequence[str] = ("0", "1", "2", "3"),
                  min_box_size: float = 1.0, dropout: float = 0.1,
-                 frequency_init: Optional[torch.Tensor] = None) -> None:
+                 frequency_init: Optional[torch.Tensor] = None, norm_first: bool = True) -> None:
         super().__init__()
         if window < 0 or layers < 1:
             raise ValueError(f"STTran needs window >= 0 and layers >= 1, got {window}, {layers}")
@@ -125,10 +137,10 @@ class STTranHead(nn.Module):
         self.geometry_mlp = mlp([GEOMETRY_DIM, small, small])
         self.class_embedding = nn.Embedding(NUM_OBJECTS, small)
         self.project = nn.Linear(3 * hidden_dim + 2 * small, hidden_dim)
-        self.spatial = nn.ModuleList(MaskedAttentionLayer(hidden_dim, attention_heads, dropout)
+        self.spatial = nn.ModuleList(MaskedAttentionLayer(hidden_dim, attention_heads, dropout, norm_first)
                                      for _ in range(layers))
-        self.temporal_layers = nn.ModuleList(MaskedAttentionLayer(hidden_dim, attention_heads, dropout)
-                                             for _ in range(layers))
+        self.temporal_layers = nn.ModuleList(
+            MaskedAttentionLayer(hidden_dim, attention_heads, dropout, norm_first) for _ in range(layers))
         self.offset_bias = nn.Embedding(2 * self.window + 1, attention_heads)
         nn.init.zeros_(self.offset_bias.weight)
         self.heads = attention_heads

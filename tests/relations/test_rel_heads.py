@@ -13,7 +13,7 @@ from sgfb.relations.imp import IMPHead
 from sgfb.relations.losses import relation_loss
 from sgfb.relations.msdn import MSDNHead
 from sgfb.relations.pairs import RelationPairs, frame_positions
-from sgfb.relations.sttran import STTranHead, frame_ranks, window_offsets
+from sgfb.relations.sttran import MaskedAttentionLayer, STTranHead, frame_ranks, window_offsets
 from sgfb.relations.vrd import VRDHead
 
 SIZES = [(120, 160), (100, 140), (96, 128)]   # (height, width); frame 2 has no person, no pairs
@@ -264,3 +264,24 @@ def test_sttran_frequency_bias_starts_at_the_prior(features_factory):
         cfg.use_frequency = False
         plain = build_relation_head(cfg, 8, COUNTS).eval()
         assert plain.frequency is None and plain(feats, pairs).flat().abs().max() == 0
+
+
+def test_attention_layer_pre_and_post_norm():
+    """With its attention and feed-forward outputs at zero, a pre-norm layer passes its
+    tokens through unchanged; a post-norm layer layer-normalises them (twice)."""
+    x = torch.tensor([[1., 2., 3., 6.], [0., 0., 1., -1.]])
+    bias = torch.zeros(2, 2, 2)
+    for norm_first in (True, False):
+        layer = MaskedAttentionLayer(4, 2, dropout=0.0, norm_first=norm_first).eval()
+        with torch.no_grad():
+            for linear in (layer.out, layer.ff[-1]):
+                linear.weight.zero_()
+                linear.bias.zero_()
+            y = layer(x, bias)
+        if norm_first:
+            assert torch.equal(y, x)
+        else:
+            normed = (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + 1e-5)
+            assert torch.allclose(y, normed, atol=1e-4)
+    assert make_head("sttran").spatial[0].norm_first            # pre-norm by default
+    assert not make_head("sttran", norm_first=False).temporal_layers[0].norm_first

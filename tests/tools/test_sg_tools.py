@@ -171,7 +171,14 @@ def test_any_head_trains_and_tests_and_old_checkpoints_still_load(sg_run, sg_dat
     assert len(runs["one"]) == 3
     np.testing.assert_allclose(runs["two"], runs["one"], rtol=1e-4)
     model = tmp_path / "one" / "model.pt"
-    assert isinstance(load_scene_graph_model(str(model)).head, STTranHead)
+    loaded = load_scene_graph_model(str(model)).head
+    assert isinstance(loaded, STTranHead) and loaded.spatial[0].norm_first
+    # an STTran checkpoint written before relations.norm_first loads with post-norm layers
+    before = load_checkpoint(str(model))
+    del before["relations_config"]["norm_first"]
+    save_checkpoint(str(tmp_path / "postnorm.pt"), before)
+    loaded = load_scene_graph_model(str(tmp_path / "postnorm.pt")).head
+    assert not any(layer.norm_first for layer in [*loaded.spatial, *loaded.temporal_layers])
     out = tmp_path / "sttran.json"
     subprocess.run([sys.executable, TEST, "--checkpoint", str(model),
                     "--annotations", str(sg_dataset["annotations"]), "--frames",
