@@ -4,7 +4,7 @@ on ONE frozen detector, PredCls / SGCls / SGDet, R@20 / R@50, "image" (mean over
 "video" (mean over each video's frames, then over videos: the paper's protocol) columns.
 
     python scripts/table5.py [train_sg overrides, e.g. relation_solver.max_iters=150] \
-        --data synth --out runs/table5 --config configs/sg/small_synthetic.yaml \
+        --data synth --out runs/table5 [--config configs/sg/demo_synthetic.yaml] \
         --seeds 0 [--heads reldn vrd imp msdn graph_rcnn sttran frequency] \
         [--frames-per-batch 8 --clip-frames 4] [--max-test-frames 0] [--collect-only]
 
@@ -117,7 +117,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="folder with annotations/ and frames/")
     p.add_argument("--out", required=True)
-    p.add_argument("--config", default=os.path.join(ROOT, "configs", "sg", "small_synthetic.yaml"))
+    p.add_argument("--config", default=os.path.join(ROOT, "configs", "sg", "demo_synthetic.yaml"),
+                   help="train_sg.py config (default: the detector sized for synthetic frames)")
     p.add_argument("--heads", nargs="+", default=list(TRAINED) + ["frequency"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--max-test-frames", type=int, default=0)
