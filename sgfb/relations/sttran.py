@@ -26,8 +26,8 @@ Adapted to sgfb:
   batches whole videos (:mod:`sgfb.training.sg`);
 - the transformer layers are pre-norm by default (``relations.norm_first``; STTran's are
   post-norm): on the synthetic Table 5 schedule (200 iterations at lr 1e-3, 10 warm-up) the
-  post-norm head trained unstably (one seed's training loss rose back to the frequency
-  prior's level after 130 iterations; docs/results.md, Table 5);
+  post-norm head trained unstably (one seed's training loss rose back to its starting level
+  after 130 iterations; docs/results.md, Table 5);
 - outputs are AG's three predicate groups; object classes come from the detector;
 - with ``frequency_init`` (``relations.use_frequency``, on by default) the RelDN-style head's
   learnable frequency bias is added to the scores, so the head starts equal to the frequency
