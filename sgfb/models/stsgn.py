@@ -11,9 +11,7 @@ CHECKPOINT_FORMAT = "sgfb.stsgn/1"
 
 
 def load_model(path: str) -> tuple[STSGN, Dict]:
-    ckpt = load_checkpoint(path)
-    if ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an ST-SGN checkpoint (format {ckpt.get('format')!r})")
+    ckpt = load_checkpoint(path, format=CHECKPOINT_FORMAT)
     model = STSGN(ModelConfig(**ckpt["model_config"]))
     model.load_state_dict(ckpt["state_dict"])
     return model.eval(), ckpt

@@ -26,7 +26,7 @@ from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
-from sgfb.models.action import CHECKPOINT_KIND, ActionModel
+from sgfb.models.action import CHECKPOINT_FORMAT, ActionModel
 from sgfb.models.action import build_action_model as build_models_action
 from sgfb.feature_bank.provider import BankStore
 from sgfb.training.action_config import ActionConfig
@@ -146,7 +146,7 @@ def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
                     classes: Optional[List[int]] = None) -> Dict[str, Any]:
     """What a checkpoint carries besides the weights, so inference needs no other file."""
     return {
-        "kind": CHECKPOINT_KIND,
+        "format": CHECKPOINT_FORMAT,
         "config": to_dict(cfg),
         "class_names": class_names,
         "classes": classes,   # Charades indices of the outputs when a subset (few-shot)
