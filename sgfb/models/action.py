@@ -15,7 +15,7 @@ from torch import nn
 
 from sgfb.backbone.build import build_backbone
 from sgfb.backbone.config import BackboneConfig
-from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead
+from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead, build_fbo
 from sgfb.structures.confidence import feature_dim
 from sgfb.utils.checkpoint import checkpoint_format
 from sgfb.utils.config import apply_mapping
@@ -71,7 +71,8 @@ def build_action_model(backbone: BackboneConfig, bank_layout: str, num_classes: 
     """The backbone ``backbone`` describes and an SGFB head fusing its clip feature with the
     bank window (``fbo`` ``mean`` / ``max`` / ``nl``; ``none``: the backbone alone)."""
     net = build_backbone(backbone)
-    head = SGFBHead(net.out_dim, feature_dim(bank_layout), num_classes, fbo=fbo, dropout=dropout)
+    operator, fbo_dim = build_fbo(fbo, net.out_dim, feature_dim(bank_layout))
+    head = SGFBHead(net.out_dim, num_classes, operator, fbo_dim, dropout=dropout)
     return ActionModel(net, head)
 
 
