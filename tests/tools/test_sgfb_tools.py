@@ -141,4 +141,9 @@ def test_few_shot_protocol_writes_the_split_and_novel_class_map(sg_dataset, tmp_
     result = json.loads((out / "few_shot.json").read_text())
     assert set(result["shots"]) == {"1"}
     assert result["novel_classes"] == split["novel"] == [0, 2, 7, 14]
-    assert result["shots"]["1"]["train_videos"] == 1 and 0 <= result["shots"]["1"]["mAP"] <= 1
+    one = result["shots"]["1"]
+    assert one["train_videos"] == 1 and one["videos"] == result["test_videos"]
+    # only c002 of the novel classes has test positives: the mAP is its AP, nothing else
+    assert one["classes_with_positives"] == 1 and len(one["per_class_ap"]) == 4
+    scored = [ap for ap in one["per_class_ap"].values() if ap is not None]
+    assert len(scored) == 1 and one["mAP"] == pytest.approx(scored[0])
