@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 """Start-up time of every tool: the wall time of ``python tools/X.py --help``.
 
-    python bench/tool_startup.py [--repeat 3] [--tools demo train_sgfb]
+    python bench/tool_startup.py [--repeat 3] [--tools demo train_sgfb] [--baseline DIR]
 
 Runs each tool's ``--help`` in a fresh interpreter ``--repeat`` times (rounds interleaved over
 the tools, so load on a shared machine spreads over all of them) and prints a Markdown table of
 the median wall seconds per tool, with the heavy modules the ``--help`` imported (see
 ``HEAVY``). The first row is ``python -c "import torch"``, the reference cost of one heavy
-import. The load average before and after is printed: absolute times are noise on a shared
-machine, compare rows of one run.
+import. ``--baseline DIR``: another checkout of sgfb (e.g. ``git worktree add /tmp/old main``)
+whose tools are timed in the same rounds, as the "before" columns. The load average before and
+after is printed: absolute times are noise on a shared machine, compare rows of one run.
 """
 from __future__ import annotations
 
@@ -33,23 +34,25 @@ _PROBE = (
     f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n")
 
 
-def environment() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+def environment(root: Path) -> dict:
+    """This environment with ``root`` first on PYTHONPATH (the checkout whose sgfb is used)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(root)
     return env
 
 
-def heavy_imports(tool: Path) -> list:
-    """The heavy modules a ``--help`` of ``tool`` imports (in a fresh interpreter)."""
-    done = subprocess.run([sys.executable, "-c", _PROBE, str(tool)], capture_output=True,
-                          text=True, env=environment(), cwd=ROOT, check=True, timeout=300)
-    return done.stdout.split()
+def heavy_imports(root: Path, tool: str) -> str:
+    """The heavy modules ``tools/TOOL.py --help`` of ``root`` imports (fresh interpreter)."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(root / "tools" / f"{tool}.py")],
+                          capture_output=True, text=True, env=environment(root), cwd=root,
+                          check=True, timeout=300)
+    return " ".join(done.stdout.split()) or "-"
 
 
-def seconds(command: list) -> float:
+def seconds(command: list, root: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, env=environment(), cwd=ROOT, check=True,
-                   timeout=300)
+    subprocess.run(command, stdout=subprocess.DEVNULL, env=environment(root), cwd=root,
+                   check=True, timeout=300)
     return time.perf_counter() - start
 
 
@@ -58,24 +61,40 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool (median kept)")
     parser.add_argument("--tools", nargs="*", help="tool names (default: every tools/*.py)")
+    parser.add_argument("--baseline", type=Path,
+                        help="another sgfb checkout, timed in the same rounds as 'before'")
     args = parser.parse_args(argv)
-    tools = sorted((ROOT / "tools").glob("*.py"))
-    if args.tools:
-        tools = [t for t in tools if t.stem in set(args.tools)]
-    commands = {"`import torch` (reference)": [sys.executable, "-c", "import torch"]}
-    commands.update({t.stem: [sys.executable, str(t), "--help"] for t in tools})
+    tools = [t.stem for t in sorted((ROOT / "tools").glob("*.py"))
+             if not args.tools or t.stem in args.tools]
+    roots = ([args.baseline.resolve()] if args.baseline else []) + [ROOT]
+    reference = "`python -c \"import torch\"` (reference)"
+    runs = {(reference, ROOT): [sys.executable, "-c", "import torch"]}
+    for tool in tools:
+        for root in roots:
+            if (root / "tools" / f"{tool}.py").exists():
+                runs[(tool, root)] = [sys.executable, str(root / "tools" / f"{tool}.py"), "--help"]
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    times = {name: [] for name in commands}
+    times = {key: [] for key in runs}
     for _ in range(args.repeat):
-        for name, command in commands.items():
-            times[name].append(seconds(command))
+        for key, command in runs.items():
+            times[key].append(seconds(command, key[1]))
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
-    print(f"| tool | `--help` wall s (median of {args.repeat}) | heavy modules imported |")
-    print("|---|---|---|")
-    for name, runs in times.items():
-        heavy = "torch" if name.startswith("`") else " ".join(heavy_imports(ROOT / "tools" /
-                                                                            f"{name}.py"))
-        print(f"| {name} | {statistics.median(runs):.2f} | {heavy or '-'} |")
+
+    def cells(tool: str, root: Path) -> list:
+        if (tool, root) not in times:
+            return ["", ""]
+        heavy = "torch" if tool == reference else heavy_imports(root, tool)
+        return [f"{statistics.median(times[(tool, root)]):.2f}", heavy]
+
+    label = {root: ("before: " if root != ROOT else "after: ") if len(roots) > 1 else ""
+             for root in roots}
+    head = [f"{label[root]}{what}"
+            for root in roots for what in (f"wall s (median of {args.repeat})", "heavy imports")]
+    print("| tool | " + " | ".join(head) + " |")
+    print("|---" * (1 + len(head)) + "|")
+    for tool in [reference] + tools:
+        row = [c for root in roots for c in cells(tool, root)]
+        print(f"| {tool} | " + " | ".join(row) + " |")
     return 0
 
 
