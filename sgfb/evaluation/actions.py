@@ -75,9 +75,9 @@ def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: tor
     items: Dataset = dataset
     if info is not None and info.distributed:
         items = Subset(dataset, range(info.rank, len(dataset), info.world_size))
+    outputs = len(classes) if classes is not None else dataset.num_classes
     ids, scores = view_scores(model, items, device, batch_size, workers,
-                              progress and (info is None or info.is_main),
-                              num_classes=len(classes) if classes is not None else dataset.num_classes)
+                              progress and (info is None or info.is_main), num_classes=outputs)
     if info is not None and info.distributed:
         parts = gather_objects((ids, scores), info)
         ids = [v for part_ids, _ in parts for v in part_ids]
