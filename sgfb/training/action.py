@@ -255,12 +255,15 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
     train_set = clip_dataset(cfg, train_split, train_ids, "train", banks, index_dir=index_dir)
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
-    if not info.is_main:   # the main process evaluates; the others are done
-        return None
-    save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
-        model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
+    if info.is_main:
+        save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
+            model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
+    # every process scores its share of the test views (no process idles at a barrier)
     metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
-                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress)
+                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress,
+                               info=info)
+    if not info.is_main:
+        return None
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)
     write_json(os.path.join(out_dir, "metrics.json"), result)
     return result

@@ -104,6 +104,12 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path):
         curves[name] = losses(out / "head" / "metrics.jsonl")
     assert len(curves["one"]) == 3 and len(set(curves["one"])) > 1
     np.testing.assert_allclose(curves["two"], curves["one"], rtol=1e-4)
+    # the two processes scored half the test views each; gathered, the evaluation is one's
+    one, two = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("one", "two"))
+    assert sorted(two["per_video"]) == sorted(one["per_video"]) and len(one["per_video"]) >= 1
+    for video, scores in one["per_video"].items():
+        np.testing.assert_allclose(two["per_video"][video], scores, rtol=1e-4, atol=1e-6)
+    assert two["mAP"] == pytest.approx(one["mAP"], abs=1e-6)
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path):
