@@ -61,8 +61,7 @@ from pytorchvideo.layers.nonlocal_net import NonLocal, create_nonlocal
 from pytorchvideo.models.resnet import create_bottleneck_block, create_res_block
 from pytorchvideo.models.stem import create_res_basic_stem
 
-# ARCHS and arch_spec live in the torch-free archs module; kept importable from here.
-from sgfb.backbone.archs import ARCHS, I3D_TEMPORAL_BASIS, ArchSpec, arch_spec  # noqa: F401
+from sgfb.backbone.archs import I3D_TEMPORAL_BASIS, ArchSpec
 from sgfb.backbone.config import BackboneConfig
 
 STAGE_NAMES = ("res2", "res3", "res4", "res5")
