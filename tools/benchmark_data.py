@@ -12,7 +12,9 @@ frames of the same files with a plain PyAV seek-and-decode (single-threaded, RGB
 transform) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
 config or an override sets it; otherwise every video of DIR is used with no actions (labels
 do not change the decoding cost). With data.prepared_videos=DIR the loader reads the prepared
-copies (tools/prepare_videos.py) and the reference still decodes the originals. --clips-out
+copies (tools/prepare_videos.py) and the reference still decodes the originals; with
+data.normalize_on_device=true the loader hands out uint8 crops (the model normalises them on
+its device, which is not timed here). --clips-out
 writes one JSON line per clip: the video path (and the file the loader read), its frame
 numbers (0-based display indices), their pts, time base and seconds.
 """
@@ -92,8 +94,10 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"{workers} workers")
     timing, clips = run_dataset(dataset, args.num_clips, cfg.solver.batch_size, workers,
                                 collate_clips)
+    what = ("decode + uint8 crops + collate; normalised on the model's device, not counted"
+            if cfg.data.normalize_on_device else "decode + transform + collate")
     print(f"loader:    {timing.clips_per_s:8.2f} clips/s  {timing.cpu_per_clip:.4f} CPU-s/clip "
-          f"(decode + transform + collate)")
+          f"({what})")
     records = clip_records(clips, dataset.source_path, dataset.video_path)
     prepared = sum(r.read_from != r.video for r in records)
     if cfg.data.prepared_videos:
