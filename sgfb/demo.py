@@ -173,6 +173,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     from sgfb.training.action import run_action_training
     from sgfb.feature_bank.extract import extract_banks
     from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, run_summary_json
+    from sgfb.visualization.inference_outputs import inference_writers
     from sgfb.training.sg import run_sg_training
 
     c = config or DemoConfig()
@@ -231,7 +232,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     log(f"[5/5] tools/infer.py on {len(videos)} held-out test videos")
     infer_dir = os.path.join(out_dir, "inference")
     pipeline = VideoPipeline(checkpoint, os.path.join(sgfb_dir, "model.pt"), "cpu",
-                             InferenceConfig(views=4, crops=1, progress=False))
+                             InferenceConfig(views=4, crops=1, progress=False),
+                             writers=inference_writers())
     run = pipeline.run(videos, infer_dir, log=log)
     laps.lap("inference")
     result.inference_paths = [os.path.join(infer_dir, r["json"])

@@ -39,7 +39,13 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
-    assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
+    steps = [v for k, v in saved["seconds"].items() if k != "total"]
+    for clock in ("wall", "cpu"):   # the total is the steps' sum, each step measured
+        assert all(v[clock] >= 0 for v in steps)
+        assert saved["seconds"]["total"][clock] == pytest.approx(
+            sum(v[clock] for v in steps), abs=0.05 * len(steps))
+    # stage 1's printed line carries the recorded numbers
+    assert "    " + ", ".join(f"{k} {m[k]:.3f}" for k, _ in TABLE[:4]) in lines
     table = format_table(m)
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
     assert any(line.startswith("[5/5]") for line in lines)
