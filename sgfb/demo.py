@@ -23,23 +23,24 @@ import os
 import resource
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List, Optional
-
-import torch
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from sgfb.utils.atomic_io import write_json
 from sgfb.data.action_genome import ActionGenome, read_frame_keys
 from sgfb.data.charades import Charades
-from sgfb.data.frame_dump import dump_frames
-from sgfb.synthetic import make_synthetic
+from sgfb.relations.names import MODES as SG_MODES
 from sgfb.utils.config import apply_mapping, load_yaml
-from sgfb.utils.distributed import DistInfo, resolve_device
+
+if TYPE_CHECKING:
+    from sgfb.utils.distributed import DistInfo
+
+# torch, OpenCV and PyAV are imported by the functions that use them, so that DemoConfig's
+# defaults (tools/demo.py --help) cost no heavy import.
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        "configs")
 SG_CONFIG = os.path.join(CONFIGS, "sg", "demo_synthetic.yaml")
 ACTION_CONFIG = os.path.join(CONFIGS, "sgfb", "demo_synthetic.yaml")
-SG_MODES = ("predcls", "sgcls", "sgdet")
 
 # the rows of the final table, in order: summary.json key -> label
 TABLE = (
@@ -77,6 +78,7 @@ class DemoResult:
 
 
 def _info() -> DistInfo:
+    from sgfb.utils.distributed import DistInfo, resolve_device
     return DistInfo(rank=0, world_size=1, local_rank=0, device=resolve_device("cpu"))
 
 
@@ -127,6 +129,7 @@ def evaluate_stage1(checkpoint: str, annotations: str, frames: str, batch_size: 
     from sgfb.data.ag_splits import split_keys
     from sgfb.evaluation.sg_prediction import predict_frames
     from sgfb.relations.frames import SceneGraphFrames
+    import torch
 
     cpu = torch.device("cpu")
     predictor = load_scene_graph_model(checkpoint)
@@ -175,6 +178,9 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, run_summary_json
     from sgfb.visualization.inference_outputs import inference_writers
     from sgfb.training.sg import run_sg_training
+    from sgfb.data.frame_dump import dump_frames
+    from sgfb.synthetic.generate import make_synthetic
+    import torch
 
     c = config or DemoConfig()
     result = DemoResult(out_dir)

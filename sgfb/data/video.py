@@ -41,6 +41,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Set, Tuple
 import av
 import numpy as np
 
+from sgfb.data.names import BACKENDS
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex, PathLike, index_video
 from sgfb.data.video_reader import BatchVideoReader, Size, VideoReader, _displayed, _resize
@@ -257,14 +258,13 @@ def _torchcodec_reader(path: str, index: FrameIndex, threads: bool,
     return TorchCodecVideoReader(path, index, data=data)
 
 
-# backend name -> (path, index, threads, data) -> reader
+# backend name -> (path, index, threads, data) -> reader; the names are BACKENDS[1:]
 READERS: Dict[str, Callable[[str, FrameIndex, bool, Optional[bytes]], VideoReader]] = {
     "torchcodec": _torchcodec_reader,
     "pyav": lambda path, index, threads, data: PyAVVideoReader(path, index, threads=threads,
                                                                data=data),
     "decord": lambda path, index, threads, data: DecordVideoReader(path, index),
 }
-BACKENDS = ("auto",) + tuple(READERS)
 
 
 def _make_reader(backend: str, path: str, index: FrameIndex,

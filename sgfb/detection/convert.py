@@ -27,10 +27,10 @@ from torch import nn
 from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.config import CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.labels import LABEL_OFFSET
+from sgfb.detection.names import FORMATS
 from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.detector/1"
-FORMATS: Tuple[str, ...] = ("auto", "coco", "imagenet")
 #: Prefix of the wrapped torchvision model inside :class:`SGDetector`.
 MODEL_PREFIX = "model."
 StateDict = Dict[str, torch.Tensor]

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import List
 
 from sgfb.backbone.config import BackboneConfig
+from sgfb.training.names import FBOS, SCHEDULES
 from sgfb.training.solver import SolverConfig
-
-FBOS = ("mean", "max", "nl", "none")
-SCHEDULES = ("joint", "two_stage")
 
 
 @dataclass
