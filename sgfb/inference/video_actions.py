@@ -37,6 +37,8 @@ class SGFBActionModel:
         self.device, self.views, self.crops, self.batch_size = device, views, crops, batch_size
         self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
         self.crop, self.mean, self.std = int(pre["crop_size"]), pre["mean"], pre["std"]
+        # trained with data.normalize_on_device: uint8 crops to the device, normalised there
+        self.normalize_on_device = bool(pre.get("normalize_on_device", False))
         self.layout, self.window, self.slots = bank["layout"], float(bank["window"]), int(bank["slots"])
 
     def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]) -> VideoBank:
@@ -74,8 +76,14 @@ class SGFBActionModel:
     @torch.no_grad()
     def clip_features(self, clips: Sequence[np.ndarray], crops: int) -> torch.Tensor:
         """Backbone features ``[B, crops, D]`` of clips of prepared frames ``[T, h, w, 3]``
-        (crops 3: first / centre / last; 1: centre)."""
-        x = torch.stack([test_transform(c, self.crop, crops, self.mean, self.std) for c in clips])
+        (crops 3: first / centre / last; 1: centre). Normalised here, or on the device (the
+        model normalises uint8 crops) when the checkpoint was trained that way."""
+        if self.normalize_on_device:  # uint8 [B, crops, 3, T, H, W], channels-last in memory
+            x = torch.stack([test_transform(c, self.crop, crops, uint8=True)
+                             .permute(0, 2, 3, 4, 1) for c in clips]).permute(0, 1, 5, 2, 3, 4)
+        else:
+            x = torch.stack([test_transform(c, self.crop, crops, self.mean, self.std)
+                             for c in clips])
         feats = self.model.clip_features(x.flatten(0, 1).to(self.device))
         return feats.view(len(clips), crops, *feats.shape[1:])
 

@@ -109,7 +109,8 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
                          num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
                          bank_provider=banks, mean=cfg.model.backbone.mean,
                          std=cfg.model.backbone.std, prepared_dir=d.prepared_videos or None,
-                         backend=d.video_backend, index_dir=index_dir)
+                         backend=d.video_backend, index_dir=index_dir,
+                         normalize=not d.normalize_on_device)
 
 
 # ---------------------------------------------------------------------------- model
@@ -142,6 +143,14 @@ def action_step(model: torch.nn.Module, batch: Dict[str, Any]) -> Dict[str, torc
         logits.float(), batch["labels"].to(device).float())}
 
 
+def preprocessing(cfg: ActionConfig) -> Dict[str, Any]:
+    """The backbone's clip preprocessing, and where the clips are normalised:
+    ``normalize_on_device`` true means the model was fed uint8 crops and normalised them
+    itself (the float input is the same either way; inference follows it)."""
+    return {**cfg.model.backbone.preprocessing(),
+            "normalize_on_device": bool(cfg.data.normalize_on_device)}
+
+
 def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
                     classes: Optional[List[int]] = None) -> Dict[str, Any]:
     """What a checkpoint carries besides the weights, so inference needs no other file."""
@@ -150,7 +159,7 @@ def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
         "config": to_dict(cfg),
         "class_names": class_names,
         "classes": classes,   # Charades indices of the outputs when a subset (few-shot)
-        "preprocessing": cfg.model.backbone.preprocessing(),
+        "preprocessing": preprocessing(cfg),
         "bank": {"layout": cfg.data.bank_layout, "window": cfg.data.bank_window,
                  "slots": cfg.data.bank_slots, "fbo": has_fbo},
     }

@@ -153,3 +153,22 @@ def test_few_shot_protocol_writes_the_split_and_novel_class_map(sg_dataset, tmp_
     assert one["classes_with_positives"] == 1 and len(one["per_class_ap"]) == 4
     scored = [ap for ap in one["per_class_ap"].values() if ap is not None]
     assert len(scored) == 1 and one["mAP"] == pytest.approx(scored[0])
+
+
+@pytest.mark.slow
+def test_normalising_on_the_device_trains_and_evaluates_exactly_alike(sg_dataset, tmp_path):
+    """data.normalize_on_device: uint8 crops out of the loader, normalised by the model; the
+    same losses, weights and scores as the float loader, and the checkpoint says so."""
+    runs = {}
+    for flag in ("false", "true"):
+        out = tmp_path / flag
+        run(out, sg_dataset, "--oracle", "--fbo", "max", f"data.normalize_on_device={flag}")
+        runs[flag] = out
+    assert losses(runs["true"] / "train" / "metrics.jsonl") == \
+        losses(runs["false"] / "train" / "metrics.jsonl")
+    a, b = (load_checkpoint(str(runs[f] / "model.pt")) for f in ("false", "true"))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert (a["preprocessing"]["normalize_on_device"],
+            b["preprocessing"]["normalize_on_device"]) == (False, True)
+    metrics = [json.loads((runs[f] / "metrics.json").read_text()) for f in ("false", "true")]
+    assert metrics[0]["per_video"] == metrics[1]["per_video"]
