@@ -58,7 +58,7 @@ TABLE = (
 @dataclass
 class DemoConfig:
     """Sizes of the demo run; ``None`` iteration counts take the demo configs' values."""
-    videos: int = 24
+    videos: int = 40
     seconds: float = 8.0
     seed: int = 0
     workers: int = 2
