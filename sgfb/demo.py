@@ -244,7 +244,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         f"iterations), then its SGFB head with oracle banks ({a_cfg.head_solver.max_iters}), "
         f"{os.path.basename(ACTION_CONFIG)}")
     sg_dir = os.path.join(out_dir, "scene_graphs")
-    with process_pool(1, mp_context=multiprocessing.get_context("spawn")) as side:
+    side = process_pool(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
         # one worker runs its jobs in order: the oracle head starts from the finished backbone
         backbone_job = side.submit(_side_job, backbone_cfg, backbone_dir, side_threads, False)
         oracle_job = side.submit(_side_job, copy.deepcopy(a_cfg),
@@ -252,9 +253,6 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         torch.set_num_threads(main_threads)
         try:
             checkpoint = run_sg_training(sg_cfg, sg_dir, _info(), progress=True, log=log)
-        except BaseException:
-            side.shutdown(wait=False, cancel_futures=True)   # it ends with this process
-            raise
         finally:
             torch.set_num_threads(threads)
         laps.lap("stage 1 training")
@@ -279,6 +277,10 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         _print_side({k: v for k, v in side_runs.items() if "oracle" in k}, log)
         result.metrics["SGFB oracle mAP"] = side_runs[
             "stage 2 SGFB head, oracle banks (second process)"]["mAP"]
+    except BaseException:
+        _stop(side)        # an interrupted demo does not wait for the second process's jobs
+        raise
+    side.shutdown()
     # the side process has ended: its CPU time is now in this one's children's; the lap keeps
     # only what the jobs did not report themselves (its start-up, waiting for it)
     laps.lap("second process: start-up and waiting",
@@ -316,6 +318,14 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
                     "load_average_1_5_15_min": {"start": [round(v, 2) for v in load_at_start],
                                                 "end": [round(v, 2) for v in os.getloadavg()]}}})
     return result
+
+
+def _stop(pool) -> None:
+    """End ``pool`` now: queued jobs cancelled, running workers killed (``shutdown`` alone
+    would wait for the running job to finish)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _print_side(runs: Dict[str, Dict[str, object]], log: Callable[[str], None]) -> None:

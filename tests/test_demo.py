@@ -68,3 +68,28 @@ def test_demo_tool_lets_openmp_threads_sleep_unless_told_otherwise(given, expect
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("total, expected", [(1, (1, 1)), (2, (1, 1)), (3, (2, 1)),
+                                             (16, (8, 8))])
+def test_threads_split_between_stage_1_and_the_second_process(total, expected):
+    from sgfb.demo import _split_threads
+    assert _split_threads(total) == expected
+
+
+def test_laps_leave_out_cpu_reported_by_the_second_process(monkeypatch):
+    import sgfb.demo as demo
+    clock = {"wall": 10.0, "cpu": 100.0}
+    monkeypatch.setattr(demo.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(demo, "_cpu_seconds", lambda: clock["cpu"])
+    seconds = {}
+    laps = demo._Laps(seconds)
+    clock.update(wall=12.5, cpu=104.0)
+    laps.lap("own step")
+    clock.update(wall=13.0, cpu=154.0)       # the side process ended: 49 CPU-s of its jobs
+    laps.lap("side start-up", exclude_cpu=49.0)
+    clock.update(wall=14.0, cpu=154.5)
+    laps.lap("never negative", exclude_cpu=3.0)
+    assert seconds == {"own step": {"wall": 2.5, "cpu": 4.0},
+                       "side start-up": {"wall": 0.5, "cpu": 1.0},
+                       "never negative": {"wall": 1.0, "cpu": 0.0}}
