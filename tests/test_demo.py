@@ -93,3 +93,28 @@ def test_laps_leave_out_cpu_reported_by_the_second_process(monkeypatch):
     assert seconds == {"own step": {"wall": 2.5, "cpu": 4.0},
                        "side start-up": {"wall": 0.5, "cpu": 1.0},
                        "never negative": {"wall": 1.0, "cpu": 0.0}}
+
+
+def test_an_interrupted_demo_kills_its_second_process_instead_of_waiting():
+    import multiprocessing
+    import time
+
+    from sgfb.demo import _stop
+    from sgfb.utils.workers import process_pool
+
+    pool = process_pool(1, mp_context=multiprocessing.get_context("spawn"))
+    running = pool.submit(time.sleep, 120)
+    queued = pool.submit(time.sleep, 120)
+    deadline = time.monotonic() + 60
+    while not running.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [worker] = list(pool._processes.values())
+    started = time.monotonic()
+    _stop(pool)
+    worker.join(30)
+    assert not worker.is_alive() and time.monotonic() - started < 30
+    # the job queued behind it never runs: cancelled, or failed with the broken pool
+    from concurrent.futures import wait
+    wait([queued], timeout=30)
+    assert queued.done() and time.monotonic() - started < 60
+    assert queued.cancelled() or queued.exception() is not None
