@@ -9,7 +9,8 @@
 3. stage 2 (``configs/sgfb/demo_synthetic.yaml``): the backbone-only action model, then on
    its frozen backbone the SGFB head (FBO non-local) with feature banks built from the
    predicted graphs, and the same head with ground-truth (oracle) banks: the paper's
-   comparison (Action Genome Table 3), test mAP of each;
+   comparison (Action Genome Table 3), test mAP of each. The backbone-only model and the
+   oracle head need no predicted graphs: a second process trains them while stage 1 trains;
 4. run the video-in, predictions-out pipeline (``tools/infer.py``) on held-out test videos:
    one JSON and one annotated mp4 per video and ``report.html``.
 
