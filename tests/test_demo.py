@@ -39,7 +39,21 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
-    assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
+    steps = [v for k, v in saved["seconds"].items() if k != "total"]
+    for clock in ("wall", "cpu"):   # the total is the steps' sum, each step measured
+        assert all(v[clock] >= 0 for v in steps)
+        assert saved["seconds"]["total"][clock] == pytest.approx(
+            sum(v[clock] for v in steps), abs=0.05 * len(steps))
+    # the second process's jobs report their own seconds; its step's CPU holds all of them
+    jobs = saved["second_process_seconds"]
+    assert sorted(jobs) == ["stage 2 SGFB head, oracle banks (second process)",
+                            "stage 2 backbone-only (second process)"]
+    assert all(v["cpu"] > 0 and v["wall"] > 0 for v in jobs.values())
+    assert saved["seconds"]["second process (backbone-only model, oracle head)"]["cpu"] >= \
+        sum(v["cpu"] for v in jobs.values()) - 0.2
+    assert saved["machine"]["threads_while_two_processes_train"]["second"] >= 1
+    # stage 1's printed line carries the recorded numbers
+    assert "    " + ", ".join(f"{k} {m[k]:.3f}" for k, _ in TABLE[:4]) in lines
     table = format_table(m)
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
     assert any(line.startswith("[5/5]") for line in lines)
@@ -75,24 +89,6 @@ def test_demo_tool_lets_openmp_threads_sleep_unless_told_otherwise(given, expect
 def test_threads_split_between_stage_1_and_the_second_process(total, expected):
     from sgfb.demo import _split_threads
     assert _split_threads(total) == expected
-
-
-def test_laps_leave_out_cpu_reported_by_the_second_process(monkeypatch):
-    import sgfb.demo as demo
-    clock = {"wall": 10.0, "cpu": 100.0}
-    monkeypatch.setattr(demo.time, "perf_counter", lambda: clock["wall"])
-    monkeypatch.setattr(demo, "_cpu_seconds", lambda: clock["cpu"])
-    seconds = {}
-    laps = demo._Laps(seconds)
-    clock.update(wall=12.5, cpu=104.0)
-    laps.lap("own step")
-    clock.update(wall=13.0, cpu=154.0)       # the side process ended: 49 CPU-s of its jobs
-    laps.lap("side start-up", exclude_cpu=49.0)
-    clock.update(wall=14.0, cpu=154.5)
-    laps.lap("never negative", exclude_cpu=3.0)
-    assert seconds == {"own step": {"wall": 2.5, "cpu": 4.0},
-                       "side start-up": {"wall": 0.5, "cpu": 1.0},
-                       "never negative": {"wall": 1.0, "cpu": 0.0}}
 
 
 def test_an_interrupted_demo_kills_its_second_process_instead_of_waiting():

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Iterator, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Set, Tuple
 
 import av
 import numpy as np
@@ -48,7 +48,6 @@ from sgfb.data.video_reader import BatchVideoReader, Size, VideoReader, _display
 __all__ = ["BACKENDS", "FrameIndex", "VideoDecodeError", "VideoReader", "index_video",
            "open_video"]
 
-BACKENDS = ("auto", "torchcodec", "pyav", "decord")
 AUTO_ORDER = ("torchcodec", "pyav")  # what backend="auto" tries, in turn
 
 
@@ -252,14 +251,25 @@ class DecordVideoReader(BatchVideoReader):
         self._reader = None
 
 
+def _torchcodec_reader(path: str, index: FrameIndex, threads: bool,
+                       data: Optional[bytes]) -> VideoReader:
+    from sgfb.data.video_torchcodec import TorchCodecVideoReader   # imports torch
+    return TorchCodecVideoReader(path, index, data=data)
+
+
+# backend name -> (path, index, threads, data) -> reader
+READERS: Dict[str, Callable[[str, FrameIndex, bool, Optional[bytes]], VideoReader]] = {
+    "torchcodec": _torchcodec_reader,
+    "pyav": lambda path, index, threads, data: PyAVVideoReader(path, index, threads=threads,
+                                                               data=data),
+    "decord": lambda path, index, threads, data: DecordVideoReader(path, index),
+}
+BACKENDS = ("auto",) + tuple(READERS)
+
+
 def _make_reader(backend: str, path: str, index: FrameIndex,
                  threads: bool = True, data: Optional[bytes] = None) -> VideoReader:
-    if backend == "pyav":
-        return PyAVVideoReader(path, index, threads=threads, data=data)
-    if backend == "decord":
-        return DecordVideoReader(path, index)
-    from sgfb.data.video_torchcodec import TorchCodecVideoReader
-    return TorchCodecVideoReader(path, index, data=data)
+    return READERS[backend](path, index, threads, data)
 
 
 def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = False,

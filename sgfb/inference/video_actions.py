@@ -17,14 +17,14 @@ import torch
 
 from sgfb.data.clip_transforms import short_side_resize, test_transform
 from sgfb.data.clips import clip_indices, clip_span, test_clips
-from sgfb.utils.checkpoint import load_checkpoint
+from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs
 from sgfb.feature_bank.window import query_window
 from sgfb.structures.scene_graph import SceneGraph
 
 
 class SGFBActionModel:
-    """A ``train_sgfb.py`` checkpoint (``kind: sgfb.action/1``)."""
+    """A ``train_sgfb.py`` checkpoint (format ``sgfb.action/1``)."""
 
     def __init__(self, path: str, device: torch.device, views: int = 10, crops: int = 3,
                  batch_size: int = 4, state: Dict[str, Any] | None = None) -> None:
@@ -175,11 +175,10 @@ class STSGNActionModel:
 def load_action_model(path: str, device: torch.device, views: int = 10, crops: int = 3):
     """The action model of a checkpoint of either kind; ``views`` x ``crops`` are the test
     views of SGFB models (ST-SGN models use their own sequences)."""
-    state = load_checkpoint(path)
-    if state.get("kind") == "sgfb.action/1":
+    from sgfb.models.action import CHECKPOINT_FORMAT as SGFB_FORMAT
+    from sgfb.models.stsgn import CHECKPOINT_FORMAT as STSGN_FORMAT
+
+    state = load_checkpoint(path, format=(SGFB_FORMAT, STSGN_FORMAT))
+    if checkpoint_format(state) == SGFB_FORMAT:
         return SGFBActionModel(path, device, views, crops, state=state)
-    from sgfb.models.stsgn import CHECKPOINT_FORMAT
-    if state.get("format") == CHECKPOINT_FORMAT:
-        return STSGNActionModel(path, device)
-    raise ValueError(f"{path}: neither an SGFB action checkpoint (train_sgfb.py) nor an ST-SGN "
-                     "checkpoint (train_stsgn.py)")
+    return STSGNActionModel(path, device)

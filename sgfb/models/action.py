@@ -15,12 +15,13 @@ from torch import nn
 
 from sgfb.backbone.build import build_backbone
 from sgfb.backbone.config import BackboneConfig
-from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead
+from sgfb.feature_bank.fbo import BankOnlyClassifier, SGFBHead, build_fbo
 from sgfb.structures.confidence import feature_dim
+from sgfb.utils.checkpoint import checkpoint_format
 from sgfb.utils.config import apply_mapping
 
 #: ``kind`` of the checkpoints ``tools/train_sgfb.py`` writes.
-CHECKPOINT_KIND = "sgfb.action/1"
+CHECKPOINT_FORMAT = "sgfb.action/1"
 
 
 class ActionModel(nn.Module):
@@ -70,7 +71,8 @@ def build_action_model(backbone: BackboneConfig, bank_layout: str, num_classes: 
     """The backbone ``backbone`` describes and an SGFB head fusing its clip feature with the
     bank window (``fbo`` ``mean`` / ``max`` / ``nl``; ``none``: the backbone alone)."""
     net = build_backbone(backbone)
-    head = SGFBHead(net.out_dim, feature_dim(bank_layout), num_classes, fbo=fbo, dropout=dropout)
+    operator, fbo_dim = build_fbo(fbo, net.out_dim, feature_dim(bank_layout))
+    head = SGFBHead(net.out_dim, num_classes, operator, fbo_dim, dropout=dropout)
     return ActionModel(net, head)
 
 
@@ -78,9 +80,10 @@ def action_model_from_checkpoint(state: Mapping[str, Any], path: str
                                  ) -> Tuple[ActionModel, List[str]]:
     """The model of an action checkpoint (its stored model and bank settings; weights
     loaded) and its class names. A two-stage run's first stage (backbone-only head) carries
-    the same kind; ``bank.fbo`` says which head it has."""
-    if state.get("kind") != CHECKPOINT_KIND:
-        raise ValueError(f"{path}: not an SGFB action checkpoint (kind {state.get('kind')!r})")
+    the same format; ``bank.fbo`` says which head it has."""
+    if checkpoint_format(state) != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: checkpoint format {checkpoint_format(state)!r}, "
+                         f"expected {CHECKPOINT_FORMAT}")
     config: Dict[str, Any] = state["config"]
     model_cfg, data_cfg = config.get("model", {}), config.get("data", {})
     backbone = apply_mapping(BackboneConfig(), model_cfg.get("backbone", {}))
