@@ -4,6 +4,8 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sgfb-installed
 PYTEST_ARGS ?=
+# pytest-xdist processes; most tests run torch on one thread, so 2 use both cores of a 2-core box
+TEST_WORKERS ?= 2
 
 .PHONY: setup sysdeps test test-slow demo bench clean
 
@@ -24,10 +26,10 @@ sysdeps:
 	@bash scripts/install_sysdeps.sh
 
 test: setup sysdeps
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-slow: setup sysdeps
-	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 demo: setup
 	$(PY) tools/demo.py --out demo_output

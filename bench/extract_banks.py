@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Oracle feature-bank extraction: the bank arrays filled from the annotation columns vs
-today's path (a SceneGraph per frame, then a confidence matrix per graph), and 2 workers vs 1.
+today's path (a SceneGraph per frame, then a confidence matrix per graph).
 
     python bench/extract_banks.py --workdir /tmp/banks_bench [--frames 30000] [--repeat 3]
 
@@ -10,11 +10,11 @@ frames, once, in WORKDIR). In one run, interleaved ``--repeat`` times (best of e
 - reference: today's path, serial: per video ``[frame.scene_graph() for each frame]``,
   ``bank_from_graphs`` and ``save_bank``. Its ``AGFrame`` objects are built before the clock
   starts, as the reader used to hold them in memory, so this favours the reference;
-- filled: ``extract_banks(ag, out, workers=1)``;
-- filled, 2 workers: ``extract_banks(ag, out, workers=2)``.
+- filled: ``extract_banks(ag, out)``.
 
-Every bank of the three is checked equal (features, times, keys). Prints wall seconds and
-CPU seconds (this process and its workers) and the ratios.
+(A third variant, 2 worker processes, measured 0.73-1.22x of one process and was removed with
+the ``--workers`` flag: docs/benchmarks.md.) Every bank is checked equal (features, times,
+keys). Prints wall seconds and CPU seconds and the ratio.
 """
 from __future__ import annotations
 
@@ -85,8 +85,7 @@ def main() -> None:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     runs = {
         "reference": lambda out: reference(frames_of, out),
-        "filled": lambda out: extract_banks(ag, out, workers=1, progress=False),
-        "filled, 2 workers": lambda out: extract_banks(ag, out, workers=2, progress=False),
+        "filled": lambda out: extract_banks(ag, out, progress=False),
     }
     best: Dict[str, Dict[str, float]] = {}
     scratch = tempfile.mkdtemp(dir=args.workdir, prefix="banks-")
@@ -98,19 +97,17 @@ def main() -> None:
                 outs[name] = r["out"]
                 if name not in best or r["wall"] < best[name]["wall"]:
                     best[name] = r
-            for name in ("filled", "filled, 2 workers"):
-                same_banks(outs["reference"], outs[name], ag.videos)
+            same_banks(outs["reference"], outs["filled"], ag.videos)
             for out in outs.values():
                 shutil.rmtree(out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for name, r in best.items():
         print(f"{name:>18}: {r['wall']:6.2f} s wall, {r['cpu']:6.2f} CPU-s")
-    ref, one, two = best["reference"], best["filled"], best["filled, 2 workers"]
+    ref, one = best["reference"], best["filled"]
     print(f"filled vs reference: {ref['wall'] / one['wall']:.2f}x faster (wall), "
-          f"{ref['cpu'] / one['cpu']:.2f}x less CPU")
-    print(f"2 workers vs 1: {one['wall'] / two['wall']:.2f}x faster (wall); "
-          f"load average {os.getloadavg()[0]:.1f} at end")
+          f"{ref['cpu'] / one['cpu']:.2f}x less CPU; load average {os.getloadavg()[0]:.1f} "
+          "at end")
 
 
 if __name__ == "__main__":

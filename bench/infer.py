@@ -30,6 +30,7 @@ from infer_reference import reference_run  # noqa: E402
 from sgfb.utils.cli import run_cli, tool_parser  # noqa: E402
 from sgfb.utils.output_paths import find_videos  # noqa: E402
 from sgfb.inference.pipeline import InferenceConfig, VideoPipeline  # noqa: E402
+from sgfb.visualization.inference_outputs import inference_writers  # noqa: E402
 
 
 def read_chars() -> int:
@@ -40,7 +41,7 @@ def read_chars() -> int:
 
 def run(variant: str, sg: str, action: str, videos, device: str, cfg: InferenceConfig):
     """``(summary, wall seconds, bytes read per video)`` of one variant over ``videos``."""
-    pipeline = VideoPipeline(sg, action, device, cfg)
+    pipeline = VideoPipeline(sg, action, device, cfg, writers=inference_writers())
     marks = []
 
     def log(message: str) -> None:

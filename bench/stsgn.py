@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 
 from sgfb.data.action_genome import ActionGenome  # noqa: E402
 from sgfb.stsgn.graphs import FrameGraphs  # noqa: E402
-from sgfb.stsgn.model import STSGN, ModelConfig  # noqa: E402
+from sgfb.stsgn.model import STSGN, ModelConfig, build_stsgn  # noqa: E402
 from sgfb.stsgn.tasks import SampleBuilder  # noqa: E402
 from sgfb.training.stsgn_loop import loss_of, sample_logits  # noqa: E402
 
@@ -138,7 +138,7 @@ def main(argv=None) -> int:
           f"{origin}; built in {time.perf_counter() - t:.1f} s; {args.threads} threads")
     for name in args.models:
         torch.manual_seed(0)
-        model = STSGN(ModelConfig(name=name, num_classes=157))
+        model = build_stsgn(ModelConfig(name=name, num_classes=157))
         rate = matmul_rate(model.encoder.out_channels)
         seconds = time_epoch(model, frames, samples, args.batch_size)
         flops = 3 * dense_flops_per_epoch(model, frames, samples)  # forward + backward

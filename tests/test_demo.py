@@ -39,7 +39,21 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
-    assert all(v["cpu"] >= 0 and v["wall"] >= 0 for v in saved["seconds"].values())
+    steps = [v for k, v in saved["seconds"].items() if k != "total"]
+    for clock in ("wall", "cpu"):   # the total is the steps' sum, each step measured
+        assert all(v[clock] >= 0 for v in steps)
+        assert saved["seconds"]["total"][clock] == pytest.approx(
+            sum(v[clock] for v in steps), abs=0.05 * len(steps))
+    # the second process's jobs report their own seconds; its step's CPU holds all of them
+    jobs = saved["second_process_seconds"]
+    assert sorted(jobs) == ["stage 2 SGFB head, oracle banks (second process)",
+                            "stage 2 backbone-only (second process)"]
+    assert all(v["cpu"] > 0 and v["wall"] > 0 for v in jobs.values())
+    assert saved["seconds"]["second process (backbone-only model, oracle head)"]["cpu"] >= \
+        sum(v["cpu"] for v in jobs.values()) - 0.2
+    assert saved["machine"]["threads_while_two_processes_train"]["second"] >= 1
+    # stage 1's printed line carries the recorded numbers
+    assert "    " + ", ".join(f"{k} {m[k]:.3f}" for k, _ in TABLE[:4]) in lines
     table = format_table(m)
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
     assert any(line.startswith("[5/5]") for line in lines)
@@ -68,3 +82,35 @@ def test_demo_tool_lets_openmp_threads_sleep_unless_told_otherwise(given, expect
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("total, expected", [(1, (1, 1)), (2, (1, 1)), (3, (2, 1)),
+                                             (16, (8, 8))])
+def test_threads_split_between_stage_1_and_the_second_process(total, expected):
+    from sgfb.demo import _split_threads
+    assert _split_threads(total) == expected
+
+
+def test_an_interrupted_demo_kills_its_second_process_instead_of_waiting():
+    import multiprocessing
+    import time
+
+    from sgfb.demo import _stop
+    from sgfb.utils.workers import process_pool
+
+    pool = process_pool(1, mp_context=multiprocessing.get_context("spawn"))
+    running = pool.submit(time.sleep, 120)
+    queued = pool.submit(time.sleep, 120)
+    deadline = time.monotonic() + 60
+    while not running.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [worker] = list(pool._processes.values())
+    started = time.monotonic()
+    _stop(pool)
+    worker.join(30)
+    assert not worker.is_alive() and time.monotonic() - started < 30
+    # the job queued behind it never runs: cancelled, or failed with the broken pool
+    from concurrent.futures import wait
+    wait([queued], timeout=30)
+    assert queued.done() and time.monotonic() - started < 60
+    assert queued.cancelled() or queued.exception() is not None

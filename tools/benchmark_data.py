@@ -9,10 +9,13 @@ Runs the config's training clips (its clip length, stride, scale jitter, crop, b
 DataLoader workers: ``solver.num_workers`` unless --workers) exactly as training does and
 prints clips/s and CPU-seconds per clip (the process and its workers), then decodes the same
 frames of the same files with a plain PyAV seek-and-decode (single-threaded, RGB, no
-transform) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
+transform; each epoch's clips right after that epoch, so both sides meet the same machine
+load) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
 config or an override sets it; otherwise every video of DIR is used with no actions (labels
 do not change the decoding cost). With data.prepared_videos=DIR the loader reads the prepared
-copies (tools/prepare_videos.py) and the reference still decodes the originals. --clips-out
+copies (tools/prepare_videos.py) and the reference still decodes the originals; with
+data.normalize_on_device=true the loader hands out uint8 crops (the model normalises them on
+its device, which is not timed here). --clips-out
 writes one JSON line per clip: the video path (and the file the loader read), its frame
 numbers (0-based display indices), their pts, time base and seconds.
 """
@@ -75,7 +78,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from sgfb.utils.atomic_io import atomic_write
     from sgfb.data.clip_dataset import collate_clips
-    from sgfb.data.loader_benchmark import clip_records, iter_lines, run_dataset, run_reference
+    from sgfb.data.loader_benchmark import Timing, clip_records, iter_lines, run_epochs, \
+        run_reference
     from sgfb.training.action import clip_dataset
 
     torch.set_num_threads(1)  # as in DataLoader workers: CPU per clip, not thread overhead
@@ -90,11 +94,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"{len(ids)} videos, {args.num_clips} clips of {b.num_frames} frames at stride "
           f"{b.sampling_rate}, crop {b.crop_size}, batch {cfg.solver.batch_size}, "
           f"{workers} workers")
-    timing, clips = run_dataset(dataset, args.num_clips, cfg.solver.batch_size, workers,
-                                collate_clips)
+    # the reference decodes each epoch's clips right after the loader's epoch: on a shared
+    # machine both sides then meet the same load (their CPU times are kept apart)
+    timing, reference, records = Timing(0, 0.0, 0.0), Timing(0, 0.0, 0.0), []
+    for part, clips in run_epochs(dataset, args.num_clips, cfg.solver.batch_size, workers,
+                                  collate_clips):
+        timing += part
+        epoch_records = clip_records(clips, dataset.source_path, dataset.video_path)
+        records += epoch_records
+        if not args.no_reference:
+            reference += run_reference(epoch_records)
+    what = ("decode + uint8 crops + collate; normalised on the model's device, not counted"
+            if cfg.data.normalize_on_device else "decode + transform + collate")
     print(f"loader:    {timing.clips_per_s:8.2f} clips/s  {timing.cpu_per_clip:.4f} CPU-s/clip "
-          f"(decode + transform + collate)")
-    records = clip_records(clips, dataset.source_path, dataset.video_path)
+          f"({what})")
     prepared = sum(r.read_from != r.video for r in records)
     if cfg.data.prepared_videos:
         print(f"{prepared} of {len(records)} clips read from prepared copies in "
@@ -104,7 +117,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             f.writelines(iter_lines(records))
         print(f"clips written to {args.clips_out}")
     if not args.no_reference:
-        reference = run_reference(records)
         print(f"reference: {reference.clips_per_s:8.2f} clips/s  {reference.cpu_per_clip:.4f} "
               f"CPU-s/clip (plain PyAV seek + decode + RGB, 1 process, 1 thread)")
         print(f"ratio (loader / reference CPU per clip): "

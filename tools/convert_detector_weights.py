@@ -27,9 +27,7 @@ from typing import List, Optional
 from sgfb.utils.cli import run_cli, tool_parser
 from sgfb.utils.output_paths import check_output_location
 from sgfb.detection.config import BACKBONES, DetectorConfig, small_config
-from sgfb.detection.build import convert_weights
-from sgfb.detection.convert import FORMATS
-from sgfb.detection.detectron2 import convert_detectron2_file, detectron2_config
+from sgfb.detection.names import FORMATS
 from sgfb.utils.config import apply_overrides
 
 
@@ -48,6 +46,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     check_output_location(args.out, [args.source], kind="file")
+    from sgfb.detection.build import convert_weights       # torch: only once the args are good
+    from sgfb.detection.detectron2 import convert_detectron2_file, detectron2_config
     if args.format == "detectron2":
         cfg = apply_overrides(detectron2_config(backbone=args.backbone), args.overrides)
         cfg.validate()

@@ -17,10 +17,8 @@ under ``"head"``. Prints the conversion report; ends with the output path.
 """
 from __future__ import annotations
 
+from sgfb.backbone.archs import ARCHS
 from sgfb.backbone.config import BackboneConfig
-from sgfb.backbone.convert import backbone_checkpoint, match_state, read_weights
-from sgfb.backbone.build import build_backbone
-from sgfb.backbone.i3d import ARCHS
 from sgfb.utils.checkpoint import save_checkpoint
 from sgfb.utils.output_paths import check_output_location
 from sgfb.utils.cli import run_cli, tool_parser
@@ -39,6 +37,9 @@ def main(argv=None) -> int:
     p.add_argument("overrides", nargs="*", help="BackboneConfig key=value, e.g. num_frames=8")
     args = p.parse_intermixed_args(argv)
     check_output_location(args.out, [args.src], "out", kind="file")
+
+    from sgfb.backbone.build import build_backbone          # torch: only once the args are good
+    from sgfb.backbone.convert import backbone_checkpoint, match_state, read_weights
 
     config = apply_overrides(BackboneConfig(arch=args.arch), args.overrides)
     config.weights = ""

@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
+from sgfb.data.names import BACKENDS
 from sgfb.utils.cli import UserError, positive_int, run_cli, tool_parser
 from sgfb.utils.output_paths import VIDEO_EXTENSIONS, check_output_location
 from sgfb.utils.shards import add_shard_argument, resolve_shard
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from sgfb.data.video import BACKENDS
-
     parser = tool_parser(__doc__)
     parser.add_argument("--videos", required=True, help="directory of VIDEO.mp4 files")
     parser.add_argument("--annotations", required=True,

@@ -18,7 +18,6 @@ import os
 
 from sgfb.utils.atomic_io import atomic_write, write_json
 from sgfb.data.action_genome import fps_lookup
-from sgfb.training.stsgn import evaluate_csv, load_charades
 from sgfb.evaluation.stsgn_scores import per_class_table
 from sgfb.utils.cli import run_cli, tool_parser
 
@@ -37,6 +36,8 @@ def main(argv=None) -> int:
         if out and os.path.exists(args.predictions) and os.path.exists(out) \
                 and os.path.samefile(out, args.predictions):
             raise ValueError(f"{out}: would overwrite the predictions; choose another path")
+    from sgfb.training.stsgn import evaluate_csv, load_charades   # torch: only after parsing
+
     charades = load_charades(args.charades, args.classes)
     lookup = fps_lookup(args.fps_table or None)
     result = evaluate_csv(args.predictions, charades,

@@ -8,8 +8,6 @@ and write the result table as markdown in the layout of the paper's Tables 1 and
 from __future__ import annotations
 
 from sgfb.utils.config import apply_overrides
-from sgfb.training.stsgn import ExperimentConfig, load_charades, load_graph_data
-from sgfb.training.stsgn_grid import grid_markdown, run_grid, run_seeds, seeds_markdown
 from sgfb.utils.atomic_io import atomic_write
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.utils.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
@@ -33,6 +31,9 @@ def main(argv=None) -> int:
     inputs = check_inputs_exist({"--annotations": args.annotations, "--charades": args.charades,
                                  "--fps-table": args.fps_table, "--graphs": args.graphs})
     check_output_location(args.out, inputs, kind="file")
+    from sgfb.training.stsgn import ExperimentConfig, load_charades, load_graph_data  # torch
+    from sgfb.training.stsgn_grid import grid_markdown, run_grid, run_seeds, seeds_markdown
+
     config = ExperimentConfig()
     config.data.task = args.task
     config.train.progress = False

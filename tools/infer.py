@@ -61,6 +61,7 @@ def main(argv=None) -> int:
 
     from sgfb.utils.distributed import resolve_device
     from sgfb.inference.pipeline import InferenceConfig, VideoPipeline
+    from sgfb.visualization.inference_outputs import inference_writers
 
     cfg = InferenceConfig(sample_fps=args.sample_fps, batch_size=args.batch_size,
                           timeline_step=args.timeline_step, views=args.views, crops=args.crops,
@@ -69,7 +70,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # torchrun: this process's GPU
     pipeline = VideoPipeline(args.sg_checkpoint, args.action_checkpoint,
-                             str(resolve_device(args.device, local_rank)), cfg)
+                             str(resolve_device(args.device, local_rank)), cfg,
+                             writers=inference_writers())
     summary = pipeline.run(args.inputs, args.out, shard=shard)
     elapsed = time.perf_counter() - started
     done = len(summary.results) - len(summary.failed)

@@ -13,7 +13,6 @@ import argparse
 from typing import List, Optional, Tuple
 
 from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
-from sgfb.synthetic import make_synthetic
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -36,6 +35,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--annotations-only", action="store_true",
                         help="write the annotation files only, no videos (fast; for graph studies)")
     args = parser.parse_args(argv)
+    from sgfb.synthetic.generate import make_synthetic     # OpenCV, PyAV: only after parsing
+
     try:
         summary = make_synthetic(args.out, args.videos, args.seed, size=args.size,
                                  seconds=args.seconds, workers=args.workers,

@@ -16,8 +16,6 @@ graph set (both as test_sg.py --save-graphs writes them).
 """
 from __future__ import annotations
 
-from sgfb.models.stsgn import load_model
-from sgfb.training.stsgn import load_graph_data, predict_to_csv
 from sgfb.evaluation.stsgn_scores import SPLITS
 from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 
@@ -39,6 +37,9 @@ def main(argv=None) -> int:
                         "else 10)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    from sgfb.models.stsgn import load_model              # torch: only after parsing
+    from sgfb.training.stsgn import load_graph_data, predict_to_csv
+
     model, ckpt = load_model(args.checkpoint)
     data = load_graph_data(args.annotations, args.fps_table, args.graphs,
                            model.config.relationships)

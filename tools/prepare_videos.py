@@ -33,6 +33,9 @@ def parse_args(argv=None):
     p.add_argument("--preset", default="fast", help="x264 preset (default fast)")
     p.add_argument("--bframes", type=int, default=3,
                    help="x264 B-frames, never used as references (default 3)")
+    p.add_argument("--adaptive-bframes", action="store_true",
+                   help="let x264 place 0..--bframes B-frames between references (smaller "
+                        "files; default: always --bframes, so a clip skips more frames)")
     p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
     return p.parse_args(argv)
 
@@ -63,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise UserError(f"--videos {args.videos}: not a folder")
     check_output_location(args.out, [args.videos], "--out", "dir")
     settings = PrepareSettings(args.short_side, args.keyint, args.crf, args.preset,
-                               args.bframes)
+                               args.bframes, fixed_bframes=not args.adaptive_bframes)
     try:
         settings.check()
     except ValueError as err:

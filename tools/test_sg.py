@@ -25,13 +25,10 @@ import os
 from sgfb.utils.atomic_io import write_json
 from sgfb.utils.cli import nonnegative_int, positive_int, run_cli, tool_parser
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
-from sgfb.utils.distributed import resolve_device
 from sgfb.utils.shards import add_shard_argument, resolve_shard
 from sgfb.evaluation.sg_protocols import CONSTRAINTS, DEFAULT_PROTOCOL, PROTOCOLS
 from sgfb.evaluation.sg_recall import DEFAULT_KS
-from sgfb.models.scene_graph import HEADS
-from sgfb.evaluation.sg_testing import test_scene_graphs
-from sgfb.relations.predictor import MODES
+from sgfb.relations.names import HEAD_KINDS, MODES
 
 
 def main(argv=None) -> int:
@@ -43,7 +40,7 @@ def main(argv=None) -> int:
     p.add_argument("--constraint", choices=CONSTRAINTS, nargs="+", default=None,
                    help="default: ag: with no; sttran: with_per_group semi no")
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
-    p.add_argument("--head", choices=HEADS, default=None,
+    p.add_argument("--head", choices=HEAD_KINDS, default=None,
                    help="default: the head the checkpoint was trained with; frequency: the "
                         "frequency prior from the checkpoint's training counts")
     p.add_argument("--split", choices=("train", "test", "all"), default="test")
@@ -82,6 +79,9 @@ def main(argv=None) -> int:
             proto.check_constraint(c)
         except ValueError as exc:
             p.error(str(exc))
+    from sgfb.evaluation.sg_testing import test_scene_graphs   # torch: after the checks
+    from sgfb.utils.distributed import resolve_device
+
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))  # torchrun: this process's GPU
     result = test_scene_graphs(args.checkpoint, args.annotations, args.frames, args.mode,
                                constraints, args.head, args.split, args.preset, args.max_frames,

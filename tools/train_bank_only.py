@@ -16,7 +16,6 @@ from sgfb.utils.atomic_io import write_json
 from sgfb.utils.cli import nonnegative_float, nonnegative_int, run_cli, tool_parser
 from sgfb.utils.config import apply_overrides
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
-from sgfb.training.bank_only import BankOnlyConfig, run_bank_only, summarise_seeds
 
 
 def main(argv=None) -> int:
@@ -39,6 +38,8 @@ def main(argv=None) -> int:
                                  "--graphs": args.graphs})
     if args.out:
         check_output_location(args.out, inputs, kind="file")
+    from sgfb.training.bank_only import BankOnlyConfig, run_bank_only, summarise_seeds  # torch
+
     runs = {}
     for seed in args.seeds:
         cfg = BankOnlyConfig(pool=args.pool)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from sgfb.utils.cli import run_cli, tool_parser
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
-from sgfb.utils.distributed import cleanup, init_distributed
 from sgfb.utils.config import resolve_config, save_resolved
-from sgfb.training.sg_config import SGConfig
 
 
 def main(argv=None) -> int:
@@ -30,6 +28,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("overrides", nargs="*", help="key=value, e.g. relation_solver.lr=0.005")
     args = p.parse_intermixed_args(argv)
+    from sgfb.training.sg_config import SGConfig     # torch: only after parsing
+    from sgfb.utils.distributed import cleanup, init_distributed
+
     cfg = resolve_config(SGConfig(), args.config, args.overrides)
     cfg.check()
     check_output_location(args.out, check_inputs_exist(cfg.input_paths()))

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.utils.cli import positive_int, run_cli, tool_parser
-from sgfb.utils.distributed import cleanup, init_distributed
 from sgfb.utils.config import resolve_config, save_resolved
-from sgfb.training.action_config import FBOS, SCHEDULES, ActionConfig
+from sgfb.training.names import FBOS, SCHEDULES
 
 
 def parse_args(argv=None):
@@ -41,6 +40,9 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from sgfb.training.action_config import ActionConfig     # torch: only after parsing
+    from sgfb.utils.distributed import cleanup, init_distributed
+
     cfg = resolve_config(ActionConfig(), args.config, args.overrides)
     if args.fbo:
         cfg.model.fbo = args.fbo

@@ -13,13 +13,16 @@ per-layer gradient, weight and activation norms to OUT/history.jsonl and TensorB
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from sgfb.utils.atomic_io import write_json
 from sgfb.utils.cli import nonnegative_float, run_cli, tool_parser
 from sgfb.utils.config import apply_mapping, apply_overrides, load_yaml
 from sgfb.utils.output_paths import check_inputs_exist, check_output_location
 from sgfb.utils.config import save_resolved
-from sgfb.training.stsgn import ExperimentConfig, load_charades, run_experiment, save_run
+
+if TYPE_CHECKING:
+    from sgfb.training.stsgn import ExperimentConfig
 
 
 def parse_args(argv=None):
@@ -43,6 +46,8 @@ def parse_args(argv=None):
 
 def build_config(args) -> ExperimentConfig:
     """Defaults, then the YAML file, then the flags that were given, then key=value."""
+    from sgfb.training.stsgn import ExperimentConfig     # torch: only after parsing
+
     config = ExperimentConfig()
     file_values = load_yaml(args.config) if args.config else {}
     apply_mapping(config, file_values)
@@ -65,6 +70,8 @@ def main(argv=None) -> int:
     config.model.parts()  # an unknown model name fails here, before any data is read
     inputs = check_inputs_exist(config.data.input_paths())
     check_output_location(args.out, inputs)
+    from sgfb.training.stsgn import load_charades, run_experiment, save_run
+
     charades = load_charades(config.data.charades, config.data.classes)
     save_resolved(config, args.out, echo=not args.no_progress)  # inputs are valid: now write
     run = run_experiment(config, charades=charades, out_dir=args.out)

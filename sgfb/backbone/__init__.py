@@ -13,7 +13,7 @@ import importlib
 
 _EXPORTS = {
     "BackboneConfig": "config",
-    "ARCHS": "i3d", "VideoBackbone": "i3d", "build_backbone": "build",
+    "ARCHS": "archs", "ArchSpec": "archs", "VideoBackbone": "i3d", "build_backbone": "build",
     "FrozenBatchNorm3d": "frozen_bn",
     "CHECKPOINT_FORMAT": "convert", "BackboneWeightsError": "convert", "LoadReport": "convert",
     "convert_state_dict": "convert", "load_backbone": "build",

@@ -12,8 +12,8 @@ from sgfb.backbone.config import BackboneConfig
 from sgfb.backbone.convert import (BackboneWeightsError, convert_state_dict, extract_state_dict,
                                    load_backbone_weights, match_state)
 from sgfb.backbone.frozen_bn import FrozenBatchNorm3d
-from sgfb.backbone.i3d import (VideoBackbone, arch_spec, resolve_nonlocal_locations,
-                               temporal_kernel_pattern)
+from sgfb.backbone.archs import arch_spec
+from sgfb.backbone.i3d import VideoBackbone, resolve_nonlocal_locations, temporal_kernel_pattern
 from sgfb.utils.checkpoint import load_checkpoint
 
 

@@ -1,6 +1,6 @@
 """Backbone configuration (stage 2: the 3D CNN that gives SGFB its short-term clip feature S).
 
-``arch`` picks the network (:data:`ARCHS` in :mod:`sgfb.backbone.i3d`):
+``arch`` picks the network (:data:`ARCHS` in :mod:`sgfb.backbone.archs`):
 
 - ``i3d_nl_r50``  — I3D ResNet-50 with 5 non-local blocks (res3: 1, 3; res4: 1, 3, 5).
 - ``i3d_nl_r101`` — I3D ResNet-101 with 5 non-local blocks (res3: 1, 3; res4: 6, 13, 20),

@@ -52,8 +52,7 @@ Blocks, stem and non-local layers come from pytorchvideo's builders
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -62,35 +61,10 @@ from pytorchvideo.layers.nonlocal_net import NonLocal, create_nonlocal
 from pytorchvideo.models.resnet import create_bottleneck_block, create_res_block
 from pytorchvideo.models.stem import create_res_basic_stem
 
+from sgfb.backbone.archs import I3D_TEMPORAL_BASIS, ArchSpec
 from sgfb.backbone.config import BackboneConfig
 
 STAGE_NAMES = ("res2", "res3", "res4", "res5")
-
-#: conv_a temporal kernel basis per stage (res2..res5), repeated to the stage depth.
-I3D_TEMPORAL_BASIS: Tuple[Tuple[int, ...], ...] = ((3,), (3, 1), (3, 1), (1, 3))
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """What an ``arch`` name stands for."""
-    stage_depths: Tuple[int, int, int, int]
-    width: int                                  # stem channels = res2 inner width
-    nonlocal_locations: Tuple[Tuple[int, ...], ...]
-    stem_temporal_kernel: int = 5
-    temporal_basis: Tuple[Tuple[int, ...], ...] = I3D_TEMPORAL_BASIS
-    temporal_pool: int = 2                      # temporal max-pool stride after res2
-
-    @property
-    def out_dim(self) -> int:
-        return self.width * 32
-
-
-ARCHS: Dict[str, ArchSpec] = {
-    "i3d_nl_r50": ArchSpec((3, 4, 6, 3), 64, ((), (1, 3), (1, 3, 5), ())),
-    "i3d_nl_r101": ArchSpec((3, 4, 23, 3), 64, ((), (1, 3), (6, 13, 20), ())),
-    "i3d_small": ArchSpec((1, 1, 1, 1), 16, ((), (0,), (), ())),
-}
-
 
 def temporal_kernel_pattern(stage_depths: Sequence[int],
                             basis: Sequence[Sequence[int]] = I3D_TEMPORAL_BASIS) -> List[List[int]]:
@@ -268,12 +242,6 @@ def resolve_nonlocal_locations(config: BackboneConfig, spec: ArchSpec) -> List[L
                              f"got {bad}")
         out.append(sorted(set(indices)))
     return out
-
-
-def arch_spec(name: str) -> ArchSpec:
-    if name not in ARCHS:
-        raise ValueError(f"unknown backbone arch {name!r}; choose from {', '.join(ARCHS)}")
-    return ARCHS[name]
 
 
 def count_nonlocal(model: nn.Module) -> int:

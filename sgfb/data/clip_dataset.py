@@ -12,6 +12,9 @@ item ``i`` is view ``i % views`` of video ``i // views``; each yields the 3 spat
 An item is a dict:
 
 - ``frames``: float32 ``[3, T, crop, crop]`` (train) or ``[crops, 3, T, crop, crop]`` (test);
+  with ``normalize=False`` (``data.normalize_on_device``) the same crops as uint8, not yet
+  normalised (channels-last in memory; the model normalises them on its device:
+  :func:`~sgfb.data.clip_transforms.normalize_clips`, 4x fewer bytes to move);
 - ``labels``: float32 ``[C]`` multi-hot of the actions overlapping the clip's span
   (:func:`clip_labels`);
 - ``video_id`` (str, no extension), ``view`` (int; -1 in training), ``center_time`` (float,
@@ -112,6 +115,8 @@ class CharadesClips(Dataset):
         prepared_dir: a folder of prepared copies (``tools/prepare_videos.py``): a video with
             a current copy there is read from the copy (same frames and times, short GOP,
             smaller), the others from ``videos_dir``.
+        normalize: False: ``frames`` are the uint8 crops (resized, cropped, flipped), and
+            whoever consumes them normalises (``mean`` / ``std`` then unused here).
     """
 
     def __init__(self, videos_dir: str, charades: Charades, video_ids: Sequence[str],
@@ -123,7 +128,8 @@ class CharadesClips(Dataset):
                  video_ext: str = ".mp4", flip_prob: float = 0.5,
                  mean: Sequence[float] = DEFAULT_MEAN,
                  std: Sequence[float] = DEFAULT_STD, max_open_videos: int = 8,
-                 prepared_dir: Optional[str] = None, index_dir: Optional[str] = None) -> None:
+                 prepared_dir: Optional[str] = None, index_dir: Optional[str] = None,
+                 normalize: bool = True) -> None:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
         if num_frames < 1 or stride < 1:
@@ -154,7 +160,8 @@ class CharadesClips(Dataset):
         self.transform = ClipTransform(
             train=split == "train", crop=int(crop),
             scale_range=tuple(scale_range) if scale_range is not None else None,
-            flip_prob=flip_prob, num_crops=num_spatial_crops, mean=tuple(mean), std=tuple(std))
+            flip_prob=flip_prob, num_crops=num_spatial_crops, mean=tuple(mean), std=tuple(std),
+            uint8=not normalize)
         if split == "test" and num_spatial_crops not in (1, 3):
             raise ValueError(f"num_spatial_crops must be 1 or 3, got {num_spatial_crops}")
 
@@ -269,17 +276,27 @@ class CharadesClips(Dataset):
                 f"crop={self.transform.crop}, videos_dir={self.videos_dir!r})")
 
 
+def _memory_order(tensor: torch.Tensor) -> List[int]:
+    """The dimensions of ``tensor`` from the outermost in memory to the innermost
+    (``[0, 1, ...]`` for a contiguous tensor)."""
+    return sorted(range(tensor.ndim), key=lambda d: -tensor.stride(d))
+
+
 def _stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``torch.stack``; in a DataLoader worker straight into shared memory (as PyTorch's
+    """``torch.stack`` keeping the items' memory layout (uint8 clips stay channels-last: no
+    transposing copy); in a DataLoader worker straight into shared memory (as PyTorch's
     ``default_collate``), so the batch is not copied once more to cross to the main process
-    (a 32x224x224 clip is 19 MB)."""
-    if get_worker_info() is None:
-        return torch.stack(tensors)
+    (a float32 32x224x224 clip is 19 MB)."""
     first = tensors[0]
+    order = _memory_order(first)
+    views = [t.permute(order) for t in tensors]
+    back = [0] + [1 + order.index(d) for d in range(first.ndim)]
+    if get_worker_info() is None:
+        return torch.stack(views).permute(back)
     storage = first._typed_storage()._new_shared(len(tensors) * first.numel(),
                                                  device=first.device)
-    out = first.new(storage).resize_(len(tensors), *first.shape)
-    return torch.stack(tensors, out=out)
+    out = first.new(storage).resize_(len(tensors), *views[0].shape)
+    return torch.stack(views, out=out).permute(back)
 
 
 def collate_clips(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:

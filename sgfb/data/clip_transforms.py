@@ -2,7 +2,14 @@
 
 Input: frames as decoded by :class:`sgfb.data.video.VideoReader`, uint8 ``[T, H, W, 3]`` RGB
 (numpy or torch). Output: float32 ``[3, T, crop, crop]`` (channels first, then time),
-normalised as ``(x / 255 - mean) / std``.
+normalised as ``(x / 255 - mean) / std``; or, with ``normalize=False``, the same crops as
+uint8 ``[3, T, crop, crop]`` before the float conversion (resized, cropped and flipped
+exactly alike), stored channels-last (``[T, crop, crop, 3]`` in memory, as decoded: no
+transposing copy on the loader's CPU), for the model to normalise on its device with
+:func:`normalize_clips` (``data.normalize_on_device``; DALI / FFCV-style loaders hand out
+uint8 the same way). ``normalize_clips(uint8 crop) == normalize(crop)`` bit for bit on the
+CPU (same float32 operations in the same order, tested); on any IEEE device it differs at
+most by one float32 rounding (2.4e-7) if a compiler fuses the multiply and the subtract.
 
 - Training (:func:`train_transform`): resize so the short side is an integer drawn uniformly
   from ``[scale_min, scale_max]`` (default ``[256, 320]`` for crop 224;
@@ -111,6 +118,17 @@ def uniform_crop(frames_tchw: torch.Tensor, crop: int, position: int) -> torch.T
     return frames_tchw[..., y:y + crop, x:x + crop]
 
 
+def _scale_offset(mean: Sequence[float], std: Sequence[float],
+                  device: Optional[torch.device] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """float32 ``[C, 1, 1, 1]`` ``1 / (255 std)`` and ``mean / std`` (computed in float64):
+    ``(x / 255 - mean) / std == x * scale - offset``."""
+    std_t = torch.as_tensor(std, dtype=torch.float64).view(-1, 1, 1, 1)
+    mean_t = torch.as_tensor(mean, dtype=torch.float64).view(-1, 1, 1, 1)
+    scale = (1.0 / (255.0 * std_t)).to(torch.float32)
+    offset = (mean_t / std_t).to(torch.float32)
+    return scale.to(device), offset.to(device)
+
+
 def normalize(frames_tchw: torch.Tensor, mean: Sequence[float] = DEFAULT_MEAN,
               std: Sequence[float] = DEFAULT_STD, flip: bool = False) -> torch.Tensor:
     """uint8 ``[T, 3, H, W]`` -> float32 ``[3, T, H, W]``, ``(x / 255 - mean) / std``,
@@ -123,11 +141,34 @@ def normalize(frames_tchw: torch.Tensor, mean: Sequence[float] = DEFAULT_MEAN,
     if flip:
         x = x.flip(-1)
     x = x.to(torch.float32, memory_format=torch.contiguous_format)
-    std_t = torch.as_tensor(std, dtype=torch.float64).view(-1, 1, 1, 1)
-    mean_t = torch.as_tensor(mean, dtype=torch.float64).view(-1, 1, 1, 1)
-    scale = (1.0 / (255.0 * std_t)).to(torch.float32)
-    offset = (mean_t / std_t).to(torch.float32)
+    scale, offset = _scale_offset(mean, std)
     return x.mul_(scale).sub_(offset).contiguous()
+
+
+def arrange_uint8(frames_tchw: torch.Tensor, flip: bool = False) -> torch.Tensor:
+    """uint8 ``[T, 3, H, W]`` -> uint8 ``[3, T, H, W]`` (mirrored left-right when ``flip``):
+    the pixels :func:`normalize` converts, left in channels-last memory (``[T, H, W, 3]``,
+    one row copy of the crop; 4x cheaper than a channels-first copy)."""
+    x = frames_tchw.permute(0, 2, 3, 1)  # [T, H, W, 3]
+    if flip:
+        x = x.flip(2)
+    return x.contiguous().permute(3, 0, 1, 2)
+
+
+def normalize_clips(clips: torch.Tensor, mean: Sequence[float] = DEFAULT_MEAN,
+                    std: Sequence[float] = DEFAULT_STD) -> torch.Tensor:
+    """uint8 ``[..., 3, T, H, W]`` (any memory layout, any device) -> float32 contiguous
+    ``[..., 3, T, H, W]``, ``(x / 255 - mean) / std`` on the clips' device: the second half
+    of :func:`normalize` (same constants, same operations in the same order), for uint8
+    clips from a loader with ``normalize=False``."""
+    if clips.dtype != torch.uint8:
+        raise ValueError(f"normalize_clips takes uint8 clips, got {clips.dtype}")
+    if clips.ndim < 4 or clips.shape[-4] != len(mean):
+        raise ValueError(f"clips must be [..., {len(mean)}, T, H, W], got "
+                         f"{tuple(clips.shape)}")
+    scale, offset = _scale_offset(mean, std, clips.device)
+    x = clips.to(torch.float32, memory_format=torch.contiguous_format)
+    return x.mul_(scale).sub_(offset)
 
 
 def sample_train_params(height: int, width: int, rng: np.random.Generator, crop: int = 224,
@@ -148,39 +189,45 @@ def sample_train_params(height: int, width: int, rng: np.random.Generator, crop:
 
 def apply_train_params(frames: Frames, params: TrainCropParams, crop: int = 224,
                        mean: Sequence[float] = DEFAULT_MEAN,
-                       std: Sequence[float] = DEFAULT_STD) -> torch.Tensor:
+                       std: Sequence[float] = DEFAULT_STD, uint8: bool = False) -> torch.Tensor:
     """The training transform with given choices: uint8 ``[T, H, W, 3]`` -> float32
-    ``[3, T, crop, crop]``."""
+    ``[3, T, crop, crop]`` (``uint8``: the uint8 crop, see :func:`arrange_uint8`)."""
     x = short_side_resize(_to_tchw(frames), params.short_side)
     height, width = x.shape[-2:]
     if params.y + crop > height or params.x + crop > width or min(params.y, params.x) < 0:
         raise ValueError(f"crop {crop} at (y={params.y}, x={params.x}) leaves the resized "
                          f"{height}x{width} frame")
     x = x[..., params.y:params.y + crop, params.x:params.x + crop]
+    if uint8:
+        return arrange_uint8(x, flip=params.flip)
     return normalize(x, mean, std, flip=params.flip)
 
 
 def train_transform(frames: Frames, rng: np.random.Generator, crop: int = 224,
                     scale_range: Optional[Tuple[int, int]] = None, flip_prob: float = 0.5,
                     mean: Sequence[float] = DEFAULT_MEAN,
-                    std: Sequence[float] = DEFAULT_STD) -> torch.Tensor:
+                    std: Sequence[float] = DEFAULT_STD, uint8: bool = False) -> torch.Tensor:
     """Scale jitter, random crop, random flip, normalise: uint8 ``[T, H, W, 3]`` ->
-    float32 ``[3, T, crop, crop]``."""
+    float32 ``[3, T, crop, crop]`` (``uint8``: not normalised, uint8 ``[3, T, crop, crop]``;
+    the same random draws)."""
     height, width = _to_tchw(frames).shape[-2:]
     params = sample_train_params(height, width, rng, crop, scale_range, flip_prob)
-    return apply_train_params(frames, params, crop, mean, std)
+    return apply_train_params(frames, params, crop, mean, std, uint8)
 
 
 def test_transform(frames: Frames, crop: int = 224, num_crops: int = 3,
                    mean: Sequence[float] = DEFAULT_MEAN,
-                   std: Sequence[float] = DEFAULT_STD) -> torch.Tensor:
+                   std: Sequence[float] = DEFAULT_STD, uint8: bool = False) -> torch.Tensor:
     """Short side to ``crop``, then ``num_crops`` (3: first / centre / last along the long
     side; 1: centre) square crops: uint8 ``[T, H, W, 3]`` -> float32
-    ``[num_crops, 3, T, crop, crop]``."""
+    ``[num_crops, 3, T, crop, crop]`` (``uint8``: the uint8 crops, channels-last)."""
     if num_crops not in (1, 3):
         raise ValueError(f"num_crops must be 1 or 3, got {num_crops}")
     x = short_side_resize(_to_tchw(frames), crop)
     positions = (1,) if num_crops == 1 else (0, 1, 2)
+    if uint8:  # [crops, T, crop, crop, 3] in memory
+        return torch.stack([uniform_crop(x, crop, p).permute(0, 2, 3, 1) for p in positions]) \
+            .permute(0, 4, 1, 2, 3)
     return torch.stack([normalize(uniform_crop(x, crop, p), mean, std) for p in positions])
 
 
@@ -192,7 +239,9 @@ class ClipTransform:
     """The transform of one split with its settings, for a Dataset.
 
     ``__call__(frames, rng)``: training -> ``[3, T, crop, crop]``;
-    testing (``rng`` unused) -> ``[num_crops, 3, T, crop, crop]``.
+    testing (``rng`` unused) -> ``[num_crops, 3, T, crop, crop]``; float32 normalised, or
+    with ``uint8`` the uint8 pixels before normalisation (:func:`normalize_clips` finishes
+    them).
     """
 
     train: bool
@@ -202,6 +251,7 @@ class ClipTransform:
     num_crops: int = 3
     mean: Tuple[float, ...] = DEFAULT_MEAN
     std: Tuple[float, ...] = DEFAULT_STD
+    uint8: bool = False
 
     def __call__(self, frames: Frames,
                  rng: Optional[np.random.Generator] = None) -> torch.Tensor:
@@ -209,5 +259,6 @@ class ClipTransform:
             if rng is None:
                 raise ValueError("the training transform needs a numpy Generator")
             return train_transform(frames, rng, self.crop, self.scale_range, self.flip_prob,
-                                   self.mean, self.std)
-        return test_transform(frames, self.crop, self.num_crops, self.mean, self.std)
+                                   self.mean, self.std, self.uint8)
+        return test_transform(frames, self.crop, self.num_crops, self.mean, self.std,
+                              self.uint8)

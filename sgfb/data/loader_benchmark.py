@@ -4,7 +4,9 @@
 The loader side runs the dataset exactly as training does (a DataLoader with the config's
 batch size and workers, ``collate_clips``, epochs selected with ``set_epoch``); every clip it
 produced is recorded (video path, frame numbers, presentation timestamps). The reference side
-then decodes the same frames of the same files the plainest way: open the file, seek to the
+then decodes the same frames of the same files the plainest way (``tools/benchmark_data.py``
+runs it after each epoch of the loader on that epoch's clips, so that both sides meet the same
+machine load on a shared machine): open the file, seek to the
 keyframe before the clip's first frame, decode single-threaded up to its last frame, convert
 the clip's frames to RGB and stack them, close the file. Both are timed in CPU-seconds of the
 process and of its (finished) worker processes, so worker parallelism does not flatter either
@@ -48,6 +50,10 @@ class Timing:
     def cpu_per_clip(self) -> float:
         return self.cpu_s / self.clips
 
+    def __add__(self, other: "Timing") -> "Timing":
+        return Timing(self.clips + other.clips, self.cpu_s + other.cpu_s,
+                      self.wall_s + other.wall_s)
+
 
 @dataclass(frozen=True)
 class ClipRecord:
@@ -82,15 +88,17 @@ def epoch_items(num_items: int, num_clips: int) -> List[Tuple[int, List[int]]]:
     return out
 
 
-def run_dataset(dataset: Any, num_clips: int, batch_size: int, workers: int,
-                collate: Any) -> Tuple[Timing, List[Tuple[str, List[int]]]]:
-    """Run ``num_clips`` items through DataLoaders as the trainer does; returns the timing
-    and ``[(video_id, frame indices)]`` of every clip, in order."""
+def run_epochs(dataset: Any, num_clips: int, batch_size: int, workers: int,
+               collate: Any) -> Iterator[Tuple[Timing, List[Tuple[str, List[int]]]]]:
+    """Run ``num_clips`` items through DataLoaders as the trainer does (one per epoch);
+    yields each epoch's timing and ``[(video_id, frame indices)]`` of its clips, in order.
+    Work the caller does between epochs (e.g. the reference on that epoch's clips, so both
+    sides see the same machine load) is not counted."""
     from torch.utils.data import DataLoader
 
-    clips: List[Tuple[str, List[int]]] = []
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
     for epoch, items in epoch_items(len(dataset), num_clips):
+        clips: List[Tuple[str, List[int]]] = []
+        cpu0, wall0 = cpu_seconds(), time.perf_counter()
         dataset.set_epoch(epoch)
         batches = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
         loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate,
@@ -99,8 +107,7 @@ def run_dataset(dataset: Any, num_clips: int, batch_size: int, workers: int,
             for video_id, indices in zip(batch["video_id"], batch["frame_indices"]):
                 clips.append((video_id, indices.tolist()))
         del loader  # workers exit and are reaped: their CPU time is counted
-    timing = Timing(len(clips), cpu_seconds() - cpu0, time.perf_counter() - wall0)
-    return timing, clips
+        yield Timing(len(clips), cpu_seconds() - cpu0, time.perf_counter() - wall0), clips
 
 
 def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any,

@@ -50,6 +50,11 @@ class PrepareSettings:
     bframes: int = 3
     fastdecode: bool = True
     codec: str = "libx264"
+    # every run of B-frames is ``bframes`` long (x264 ``b-adapt=0``), so the references lie
+    # every ``bframes + 1`` frames: a clip at a stride that is a multiple of it needs at
+    # most one of each run, and the reader skips the others undecoded (adaptive placement
+    # makes runs of 0-``bframes`` and more references to decode)
+    fixed_bframes: bool = True
 
     def check(self) -> None:
         if self.short_side < 16 or self.short_side % 2:
@@ -106,7 +111,8 @@ def encode_prepared(source: str, target: str, settings: PrepareSettings) -> Dict
                                   "keyint_min": str(settings.keyint),
                                   "sc_threshold": "0", "bf": str(settings.bframes),
                                   # B-frames nothing refers to: a reader skips them undecoded
-                                  "x264-params": "b-pyramid=none"}
+                                  "x264-params": "b-pyramid=none" + (
+                                      ":b-adapt=0" if settings.fixed_bframes else "")}
                 if settings.fastdecode:  # CAVLC, no deblocking: cheaper to decode, larger
                     stream.options["tune"] = "fastdecode"
                 frames = 0

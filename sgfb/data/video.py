@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, Callable, Iterator, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Set, Tuple
 
 import av
 import numpy as np
 
+from sgfb.data.names import BACKENDS
 from sgfb.data.video_errors import VideoDecodeError, describe_decoder_error
 from sgfb.data.video_index import FrameIndex, PathLike, index_video
 from sgfb.data.video_reader import BatchVideoReader, Size, VideoReader, _displayed, _resize
@@ -48,7 +49,6 @@ from sgfb.data.video_reader import BatchVideoReader, Size, VideoReader, _display
 __all__ = ["BACKENDS", "FrameIndex", "VideoDecodeError", "VideoReader", "index_video",
            "open_video"]
 
-BACKENDS = ("auto", "torchcodec", "pyav", "decord")
 AUTO_ORDER = ("torchcodec", "pyav")  # what backend="auto" tries, in turn
 
 
@@ -252,14 +252,24 @@ class DecordVideoReader(BatchVideoReader):
         self._reader = None
 
 
+def _torchcodec_reader(path: str, index: FrameIndex, threads: bool,
+                       data: Optional[bytes]) -> VideoReader:
+    from sgfb.data.video_torchcodec import TorchCodecVideoReader   # imports torch
+    return TorchCodecVideoReader(path, index, data=data)
+
+
+# backend name -> (path, index, threads, data) -> reader; the names are BACKENDS[1:]
+READERS: Dict[str, Callable[[str, FrameIndex, bool, Optional[bytes]], VideoReader]] = {
+    "torchcodec": _torchcodec_reader,
+    "pyav": lambda path, index, threads, data: PyAVVideoReader(path, index, threads=threads,
+                                                               data=data),
+    "decord": lambda path, index, threads, data: DecordVideoReader(path, index),
+}
+
+
 def _make_reader(backend: str, path: str, index: FrameIndex,
                  threads: bool = True, data: Optional[bytes] = None) -> VideoReader:
-    if backend == "pyav":
-        return PyAVVideoReader(path, index, threads=threads, data=data)
-    if backend == "decord":
-        return DecordVideoReader(path, index)
-    from sgfb.data.video_torchcodec import TorchCodecVideoReader
-    return TorchCodecVideoReader(path, index, data=data)
+    return READERS[backend](path, index, threads, data)
 
 
 def open_video(path: PathLike, backend: str = "auto", allow_truncated: bool = False,

@@ -7,17 +7,28 @@ torchvision model; boxes are xyxy pixels of the original frame.
 - :mod:`.detections`: :class:`Detections` (one frame's output);
 - :mod:`.features`: :class:`ImageFeatures` (the contract with the predicate head);
 - :mod:`.dataset`: :class:`DetectionFrames`, :func:`collate`;
-- :mod:`.convert`: torchvision weight conversion, :func:`load_detector_weights`.
-"""
-from sgfb.detection.config import DetectorConfig, small_config
-from sgfb.detection.build import build_detector, convert_weights
-from sgfb.detection.convert import load_detector_weights
-from sgfb.detection.dataset import DetectionFrames, collate
-from sgfb.detection.detections import Detections
-from sgfb.detection.detector import SGDetector
-from sgfb.detection.features import ImageFeatures
+- :mod:`.convert`: torchvision weight conversion, :func:`load_detector_weights`;
+- :mod:`.names`: the weight formats (``FORMATS``), without torch.
 
-__all__ = [
-    "DetectorConfig", "small_config", "build_detector", "SGDetector", "Detections",
-    "ImageFeatures", "DetectionFrames", "collate", "convert_weights", "load_detector_weights",
-]
+Names are imported lazily, so ``sgfb.detection.config`` and ``.names`` stay cheap (no torch).
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "DetectorConfig": "config", "small_config": "config",
+    "build_detector": "build", "convert_weights": "build",
+    "load_detector_weights": "convert",
+    "DetectionFrames": "dataset", "collate": "dataset",
+    "Detections": "detections",
+    "SGDetector": "detector",
+    "ImageFeatures": "features",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"sgfb.detection.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'sgfb.detection' has no attribute {name!r}")

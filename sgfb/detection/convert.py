@@ -27,10 +27,10 @@ from torch import nn
 from sgfb.structures.vocab import AG_OBJECTS
 from sgfb.detection.config import CAFFE_BGR_MEAN, IMAGE_MEAN, IMAGE_STD, DetectorConfig
 from sgfb.detection.labels import LABEL_OFFSET
-from sgfb.utils.checkpoint import load_checkpoint
+from sgfb.detection.names import FORMATS
+from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.detector/1"
-FORMATS: Tuple[str, ...] = ("auto", "coco", "imagenet")
 #: Prefix of the wrapped torchvision model inside :class:`SGDetector`.
 MODEL_PREFIX = "model."
 StateDict = Dict[str, torch.Tensor]
@@ -173,7 +173,7 @@ def load_detector_weights(detector: nn.Module, path: str) -> List[str]:
     missing (e.g. a checkpoint of another backbone).
     """
     state = load_checkpoint(path)
-    if not isinstance(state.get("model"), dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state.get("model"), dict) or checkpoint_format(state) != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a detector checkpoint ({CHECKPOINT_FORMAT}); convert "
                          "torchvision weights first with tools/convert_detector_weights.py")
     weights: StateDict = state["model"]

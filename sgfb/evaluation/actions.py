@@ -4,16 +4,17 @@ mAP over the classes with at least one positive video."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
 from sgfb.evaluation.mean_ap import average_precision_per_class, mean_average_precision
 from sgfb.evaluation.views import aggregate_views, video_targets
+from sgfb.utils.distributed import DistInfo, gather_objects
 
 
 @dataclass
@@ -36,9 +37,12 @@ class ActionMetrics:
 
 
 @torch.no_grad()
-def view_scores(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
-                batch_size: int = 2, workers: int = 0, progress: bool = True):
-    """Sigmoid scores of every test item (max over its spatial crops): ``(video ids, [N, C])``."""
+def view_scores(model: torch.nn.Module, dataset: Dataset, device: torch.device,
+                batch_size: int = 2, workers: int = 0, progress: bool = True,
+                num_classes: Optional[int] = None):
+    """Sigmoid scores of every test item of ``dataset`` (a :class:`CharadesClips` or a subset
+    of one; ``num_classes`` then sizes an empty result), max over its spatial crops:
+    ``(video ids, [N, C])``."""
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips,
                         num_workers=workers)
@@ -55,15 +59,29 @@ def view_scores(model: torch.nn.Module, dataset: CharadesClips, device: torch.de
         scores = torch.sigmoid(logits.float()).view(b, crops, -1).amax(1)
         out.append(scores.cpu().numpy())
         ids += batch["video_id"]
-    return ids, np.concatenate(out) if out else np.zeros((0, dataset.num_classes), np.float32)
+    classes = num_classes if num_classes is not None else dataset.num_classes
+    return ids, np.concatenate(out) if out else np.zeros((0, classes), np.float32)
 
 
 def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
                      batch_size: int = 2, workers: int = 0, classes: List[int] | None = None,
-                     progress: bool = True) -> ActionMetrics:
+                     progress: bool = True, info: Optional[DistInfo] = None) -> ActionMetrics:
     """mAP of ``model`` on the test views of ``dataset``; ``classes`` maps the model's outputs
-    to Charades class indices when it predicts a subset (few-shot novel classes)."""
-    ids, scores = view_scores(model, dataset, device, batch_size, workers, progress)
+    to Charades class indices when it predicts a subset (few-shot novel classes).
+
+    ``info`` of a distributed run: every process scores every ``world_size``-th view (from
+    its rank) and the scores are gathered, so all processes return the same metrics, equal
+    to a one-process evaluation's (the views are max-aggregated per video, in any order)."""
+    items: Dataset = dataset
+    if info is not None and info.distributed:
+        items = Subset(dataset, range(info.rank, len(dataset), info.world_size))
+    outputs = len(classes) if classes is not None else dataset.num_classes
+    ids, scores = view_scores(model, items, device, batch_size, workers,
+                              progress and (info is None or info.is_main), num_classes=outputs)
+    if info is not None and info.distributed:
+        parts = gather_objects((ids, scores), info)
+        ids = [v for part_ids, _ in parts for v in part_ids]
+        scores = np.concatenate([part_scores for _, part_scores in parts])
     videos, per_video = aggregate_views(scores, ids, reduce="max")
     targets = video_targets(dataset.charades, videos)
     if classes is not None:

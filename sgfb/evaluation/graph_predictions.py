@@ -14,12 +14,11 @@ import numpy as np
 from sgfb.data.action_genome import ActionGenome
 from sgfb.evaluation.sg_protocols import DEFAULT_PROTOCOL, Protocol, get_protocol, select_frames
 from sgfb.evaluation.sg_recall import DEFAULT_KS, RecallResult, evaluate_tables
+from sgfb.relations.names import MODES
 from sgfb.structures.graph_file import load_graph_source, load_graph_table
 from sgfb.structures.graph_table import GraphTable, offsets
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.structures.vocab import NUM_RELATIONSHIPS
-
-MODES = ("predcls", "sgcls", "sgdet")
 
 
 def load_prediction_dir(path: str) -> Dict[str, SceneGraph]:

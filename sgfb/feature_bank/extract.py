@@ -1,8 +1,11 @@
 """Feature banks for every video of a dataset (Action Genome §4.2): from ground-truth graphs
 (oracle: the annotated frames, all scores 1) or from stage 1's saved predictions.
 
-Resumable (a video whose bank file exists is skipped), atomic per video, parallel over
-videos, and a failing video is reported at the end while the others go on.
+Resumable (a video whose bank file exists is skipped), atomic per video, and a failing video
+is reported at the end while the others go on. One process: a video's bank costs about a
+millisecond, mostly writing its file, and worker processes measured no faster
+(docs/benchmarks.md, "Oracle feature banks"); machines and processes share a dataset through
+shards instead (``tools/extract_banks.py --shard I/N``, ``torchrun``).
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from tqdm import tqdm
 
 from sgfb.utils.atomic_io import remove_stale_temporaries
 from sgfb.data.action_genome import ActionGenome
-from sgfb.utils.workers import process_pool
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs, bank_path, save_bank
 from sgfb.feature_bank.oracle import oracle_features, oracle_inputs
 from sgfb.structures.graph_file import load_graphs
@@ -51,8 +53,7 @@ def _job(args: Tuple) -> Tuple[str, Optional[str]]:
 
 
 def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = None,
-                  layout: str = "paper", workers: int = 1, progress: bool = True
-                  ) -> ExtractionSummary:
+                  layout: str = "paper", progress: bool = True) -> ExtractionSummary:
     """One bank per video of ``ag`` into ``out_dir``: oracle when ``graphs_dir`` is None,
     else from ``graphs_dir/VIDEO.npz`` (the files ``save_graphs`` writes), for the
     annotated frames."""
@@ -76,21 +77,12 @@ def extract_banks(ag: ActionGenome, out_dir: str, graphs_dir: Optional[str] = No
         else:
             jobs.append((video_id, times, keys, "predicted",
                          os.path.join(graphs_dir, f"{video_id}.npz"), layout, out_dir))
-    bar = tqdm(total=len(jobs), desc="banks", unit="video", disable=not progress)
-    if workers <= 1:
-        results = (_job(j) for j in jobs)
-    else:
-        pool = process_pool(workers)
-        results = pool.map(_job, jobs, chunksize=16)
-    try:
-        for video_id, error in results:
+    with tqdm(total=len(jobs), desc="banks", unit="video", disable=not progress) as bar:
+        for job in jobs:
+            video_id, error = _job(job)
             if error is None:
                 summary.done.append(video_id)
             else:
                 summary.failed[video_id] = error
             bar.update()
-    finally:
-        bar.close()
-        if workers > 1:
-            pool.shutdown()
     return summary

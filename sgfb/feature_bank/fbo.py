@@ -13,6 +13,7 @@ empty window (no real slot) contributes zeros.
 from __future__ import annotations
 
 import math
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -88,27 +89,41 @@ class FBONonLocal(nn.Module):
         return state
 
 
-def build_fbo(name: str, clip_dim: int, bank_dim: int) -> tuple[nn.Module, int]:
-    """``(operator, output size)`` for ``mean``, ``max`` or ``nl``."""
-    if name in ("mean", "max"):
-        return FBOPool(name), bank_dim
-    if name == "nl":
-        module = FBONonLocal(clip_dim, bank_dim)
-        return module, module.dim
-    raise ValueError(f"unknown feature bank operator {name!r}; choose from mean, max, nl, none")
+def _nonlocal(clip_dim: int, bank_dim: int) -> tuple[nn.Module, int]:
+    module = FBONonLocal(clip_dim, bank_dim)
+    return module, module.dim
+
+
+# name -> (clip size, bank size) -> (operator, its output size)
+FBO_BUILDERS: Dict[str, Callable[[int, int], Tuple[nn.Module, int]]] = {
+    "mean": lambda clip_dim, bank_dim: (FBOPool("mean"), bank_dim),
+    "max": lambda clip_dim, bank_dim: (FBOPool("max"), bank_dim),
+    "nl": _nonlocal,
+}
+
+
+def build_fbo(name: str, clip_dim: int, bank_dim: int) -> Tuple[Optional[nn.Module], int]:
+    """``(operator, output size)`` of the FBO ``name`` (:data:`FBO_BUILDERS`); ``none``:
+    ``(None, 0)``, the backbone-only baseline."""
+    if name == "none":
+        return None, 0
+    if name not in FBO_BUILDERS:
+        raise ValueError(f"unknown feature bank operator {name!r}; choose from "
+                         f"{', '.join(FBO_BUILDERS)}, none")
+    return FBO_BUILDERS[name](clip_dim, bank_dim)
 
 
 class SGFBHead(nn.Module):
     """``[pooled clip feature, FBO(clip, bank)]`` -> dropout (0.3) -> linear to the classes.
-    With ``fbo="none"`` it is the backbone-only baseline (the clip feature alone)."""
+    ``fbo``: a built operator (:func:`build_fbo`) whose output has ``fbo_dim`` channels;
+    ``None``: the backbone-only baseline (the clip feature alone)."""
 
-    def __init__(self, clip_dim: int, bank_dim: int, num_classes: int, fbo: str = "nl",
-                 dropout: float = 0.3) -> None:
+    def __init__(self, clip_dim: int, num_classes: int, fbo: Optional[nn.Module] = None,
+                 fbo_dim: int = 0, dropout: float = 0.3) -> None:
         super().__init__()
-        if fbo == "none":
-            self.fbo, fbo_dim = None, 0
-        else:
-            self.fbo, fbo_dim = build_fbo(fbo, clip_dim, bank_dim)
+        if (fbo is None) != (fbo_dim == 0):
+            raise ValueError("give an FBO with its output size, or neither")
+        self.fbo = fbo
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(clip_dim + fbo_dim, num_classes)
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from sgfb.utils.atomic_io import atomic_write, remove_stale_temporaries, write_json
+from sgfb.utils.atomic_io import remove_stale_temporaries, write_json
 from sgfb.structures.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.utils.output_paths import check_output_location, find_videos, input_names
@@ -29,8 +29,7 @@ from sgfb.inference.timing import StageTimer, TimedDetector, TimedHead
 from sgfb.models.scene_graph import load_scene_graph_model
 from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.structures.scene_graph import SceneGraph
-from sgfb.visualization.annotated_video import (AnnotatedVideoWriter, decode_thumbnail,
-                                                report_thumbnail)
+from sgfb.inference.outputs import OutputWriters, Thumbnails
 
 @dataclass
 class InferenceConfig:
@@ -67,9 +66,15 @@ class RunSummary:
 
 
 class VideoPipeline:
+    """``writers``: the annotated mp4, report images and report (:mod:`sgfb.inference.outputs`;
+    ``tools/infer.py`` passes :func:`~sgfb.visualization.inference_outputs.inference_writers`);
+    without them only the JSON files and ``summary.json`` are written."""
+
     def __init__(self, sg_checkpoint: str, action_checkpoint: str, device: str = "cpu",
-                 config: Optional[InferenceConfig] = None) -> None:
+                 config: Optional[InferenceConfig] = None,
+                 writers: Optional[OutputWriters] = None) -> None:
         self.config = config or InferenceConfig()
+        self.writers = writers or OutputWriters()
         self.device = torch.device(device)
         self.timer = StageTimer(self.device)
         base = load_scene_graph_model(sg_checkpoint, device=self.device)
@@ -94,7 +99,7 @@ class VideoPipeline:
             return f.read()
 
     def _decode_once(self, reader, video_id: str, plan: FramePlan, video_out: Optional[str],
-                     errors: List[str], thumbnails: Optional[Dict[int, bytes]] = None):
+                     errors: List[str], thumbnails: Optional[Thumbnails] = None):
         """One time-ordered pass over ``plan.frames``: each decoded frame goes to the
         scene-graph batch (sampled frames; ``thumbnails`` receives each one's report image),
         the clip assembler (the action model's clips, whose backbone features are computed as
@@ -110,9 +115,9 @@ class VideoPipeline:
         sampled = set(int(i) for i in plan.graph_frames)
         writer = None
         if video_out is not None:
-            writer = AnnotatedVideoWriter(video_out, reader.width, reader.height,
-                                          reader.index.fps, cfg.draw_threshold)
             try:
+                writer = self.writers.annotated_video(video_out, reader.width, reader.height,
+                                                      reader.index.fps, cfg.draw_threshold)
                 writer.__enter__()
             except Exception as exc:
                 errors.append(f"annotated video: {type(exc).__name__}: {exc}")
@@ -125,9 +130,9 @@ class VideoPipeline:
                 predicted = self.predictor.predict([x for _, x, _ in batch], keys, None, "sgdet")
                 for (i, _, rgb), g in zip(batch, predicted):
                     graphs[i] = g
-                    if thumbnails is not None:
+                    if thumbnails is not None and self.writers.thumbnail is not None:
                         with timer.stage("annotate"):
-                            thumbnails[i] = report_thumbnail(rgb, g, cfg.draw_threshold)
+                            thumbnails[i] = self.writers.thumbnail(rgb, g, cfg.draw_threshold)
                 batch.clear()
 
         def run_backbone(crops: int, final: bool = False) -> None:
@@ -207,6 +212,9 @@ class VideoPipeline:
         the absolute input path. ``video_out``: also write the annotated mp4 there (from the
         same decode); when that alone fails the predictions stand and the result's
         ``errors`` say why."""
+        if video_out is not None and self.writers.annotated_video is None:
+            raise ValueError("video_out needs a pipeline given an annotated_video writer "
+                             "(sgfb.visualization.inference_outputs.inference_writers())")
         result, errors = self._run_video(path, name, video_out)
         result.errors.extend(errors)
         return result
@@ -218,10 +226,10 @@ class VideoPipeline:
         return result
 
     def _run_video(self, path: str, name: Optional[str], video_out: Optional[str],
-                   thumbnails: Optional[Dict[int, bytes]] = None
+                   thumbnails: Optional[Thumbnails] = None
                    ) -> Tuple[VideoResult, List[str]]:
         """:meth:`run_video`, with the annotated video's errors apart; ``thumbnails``
-        receives the report image of each sampled frame (:func:`report_thumbnail`)."""
+        receives the report image of each sampled frame (``writers.thumbnail``)."""
         video_id = name or os.path.basename(path)
         path = os.path.abspath(path)
         cfg = self.config
@@ -295,7 +303,8 @@ class VideoPipeline:
         """Process every video of ``inputs`` (files, or folders searched recursively) into
         ``out_dir``: ``NAME.json`` and ``NAME.annotated.mp4`` per video, where NAME is the
         video's path relative to the inputs' common folder (:func:`output_paths`),
-        ``summary.json`` and ``report.html`` for the run. A video that fails has its outputs
+        ``summary.json`` and ``report.html`` for the run (the mp4 and report when the
+        pipeline has those writers). A video that fails has its outputs
         of an earlier run removed, so nothing stale is presented as current.
 
         shard: only this shard's videos (:mod:`sgfb.utils.shards`; names are still relative
@@ -303,8 +312,6 @@ class VideoPipeline:
         the summary and report are then ``summary.shardI-of-N.json`` and
         ``report.shardI-of-N.html``, and temporaries of interrupted runs are left alone (another
         machine's writer may be alive; a one-process rerun removes them)."""
-        from sgfb.visualization.report import render_report, write_report
-
         every = find_videos(inputs)
         check_output_location(out_dir, list(inputs) + every)
         names = input_names(every)
@@ -313,20 +320,23 @@ class VideoPipeline:
         if not shard.sharded:
             remove_stale_temporaries(out_dir, recursive=True)
         summary = RunSummary()
-        strips: Dict[str, List[Tuple[int, bytes]]] = {}  # the report's images, from the decode
+        report = self.writers.report() if self.writers.report is not None else None
+        write_video = self.config.write_video and self.writers.annotated_video is not None
         warned: set = set()
         for number, path in enumerate(videos, 1):
             log(f"[{number}/{len(videos)}] {path}")
             json_path, video_path = output_paths(out_dir, names[path])
-            thumbnails: Dict[int, bytes] = {}
+            thumbnails: Thumbnails = {}
             result, video_errors = self._run_video(
-                path, names[path], video_path if self.config.write_video else None, thumbnails)
+                path, names[path], video_path if write_video else None,
+                thumbnails if report is not None else None)
             for warning in result.provenance.get("warnings", []):
                 if warning not in warned:   # once per run on the console
                     warned.add(warning)
                     log(f"WARNING: {warning}")
             if result.ok:
-                strips[result.video_id] = report_strip(result, thumbnails)
+                if report is not None:
+                    report.add(result, thumbnails)
                 summary.video_seconds += result.duration_s
                 # the predictions stand; an annotated-video failure is recorded
                 result.errors.extend(video_errors)
@@ -341,13 +351,9 @@ class VideoPipeline:
                         os.unlink(stale)
                 log(f"    FAILED: {result.errors[0]}")
             summary.results.append(result)
-        strip = lambda r: [(i, decode_thumbnail(b)) for i, b in strips.get(r.video_id, [])]  # noqa: E731
-        if shard.sharded:
-            with atomic_write(os.path.join(out_dir, shard.name("report.html")), "w") as f:
-                f.write(render_report(summary.results, strip,
-                                      threshold=self.config.draw_threshold))
-        else:
-            write_report(out_dir, summary.results, strip, threshold=self.config.draw_threshold)
+        if report is not None:
+            report.write(os.path.join(out_dir, shard.name("report.html")), summary.results,
+                         self.config.draw_threshold)
         write_json(os.path.join(out_dir, shard.name("summary.json")),
                    run_summary_json(out_dir, summary, self.info.for_run()))
         summary.seconds = self.timer.as_dict()
@@ -383,16 +389,3 @@ def run_summary_json(out_dir: str, summary: RunSummary,
         out["provenance"] = provenance
     return out
 
-
-REPORT_FRAMES = 8   # write_report's strip: frames per video
-
-
-def report_strip(result: VideoResult, thumbnails: Dict[int, bytes]) -> List[Tuple[int, bytes]]:
-    """The report's choice of sampled frames (evenly spread, preferring frames with nodes;
-    as :func:`~sgfb.visualization.report.frames_from_video`), with their thumbnails."""
-    from sgfb.visualization.report import _spread
-
-    candidates = [f for f in result.sampled_frames if f.graph.num_nodes] \
-        or list(result.sampled_frames)
-    return [(f.frame_index, thumbnails[f.frame_index]) for f in _spread(candidates, REPORT_FRAMES)
-            if f.frame_index in thumbnails]

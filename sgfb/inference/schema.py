@@ -85,7 +85,7 @@ RESULT_SCHEMA: Dict[str, Any] = {
         }),
         "action": _obj({"class_index": _INDEX, "name": _NAME, "score": _NUMBER}),
         "checkpoint": _obj({
-            "path": _NAME, "sha256": _NAME, "kind": _NAME, "trained_at": _NAME,
+            "path": _NAME, "sha256": _NAME, "format": _NAME, "trained_at": _NAME,
             "config_name": _NAME, "data_kind": _NAME,
             "data_size": {"type": ["integer", "string"]}, "data_unit": _NAME,
             "data_source": _NAME, "sgfb_version": _NAME,

@@ -17,14 +17,14 @@ import torch
 
 from sgfb.data.clip_transforms import short_side_resize, test_transform
 from sgfb.data.clips import clip_indices, clip_span, test_clips
-from sgfb.utils.checkpoint import load_checkpoint
+from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs
 from sgfb.feature_bank.window import query_window
 from sgfb.structures.scene_graph import SceneGraph
 
 
 class SGFBActionModel:
-    """A ``train_sgfb.py`` checkpoint (``kind: sgfb.action/1``)."""
+    """A ``train_sgfb.py`` checkpoint (format ``sgfb.action/1``)."""
 
     def __init__(self, path: str, device: torch.device, views: int = 10, crops: int = 3,
                  batch_size: int = 4, state: Dict[str, Any] | None = None) -> None:
@@ -37,6 +37,8 @@ class SGFBActionModel:
         self.device, self.views, self.crops, self.batch_size = device, views, crops, batch_size
         self.num_frames, self.stride = int(pre["num_frames"]), int(pre["sampling_rate"])
         self.crop, self.mean, self.std = int(pre["crop_size"]), pre["mean"], pre["std"]
+        # trained with data.normalize_on_device: uint8 crops to the device, normalised there
+        self.normalize_on_device = bool(pre.get("normalize_on_device", False))
         self.layout, self.window, self.slots = bank["layout"], float(bank["window"]), int(bank["slots"])
 
     def bank(self, video_id: str, times: Sequence[float], graphs: Sequence[SceneGraph]) -> VideoBank:
@@ -74,8 +76,14 @@ class SGFBActionModel:
     @torch.no_grad()
     def clip_features(self, clips: Sequence[np.ndarray], crops: int) -> torch.Tensor:
         """Backbone features ``[B, crops, D]`` of clips of prepared frames ``[T, h, w, 3]``
-        (crops 3: first / centre / last; 1: centre)."""
-        x = torch.stack([test_transform(c, self.crop, crops, self.mean, self.std) for c in clips])
+        (crops 3: first / centre / last; 1: centre). Normalised here, or on the device (the
+        model normalises uint8 crops) when the checkpoint was trained that way."""
+        if self.normalize_on_device:  # uint8 [B, crops, 3, T, H, W], channels-last in memory
+            x = torch.stack([test_transform(c, self.crop, crops, uint8=True)
+                             .permute(0, 2, 3, 4, 1) for c in clips]).permute(0, 1, 5, 2, 3, 4)
+        else:
+            x = torch.stack([test_transform(c, self.crop, crops, self.mean, self.std)
+                             for c in clips])
         feats = self.model.clip_features(x.flatten(0, 1).to(self.device))
         return feats.view(len(clips), crops, *feats.shape[1:])
 
@@ -175,11 +183,10 @@ class STSGNActionModel:
 def load_action_model(path: str, device: torch.device, views: int = 10, crops: int = 3):
     """The action model of a checkpoint of either kind; ``views`` x ``crops`` are the test
     views of SGFB models (ST-SGN models use their own sequences)."""
-    state = load_checkpoint(path)
-    if state.get("kind") == "sgfb.action/1":
+    from sgfb.models.action import CHECKPOINT_FORMAT as SGFB_FORMAT
+    from sgfb.models.stsgn import CHECKPOINT_FORMAT as STSGN_FORMAT
+
+    state = load_checkpoint(path, format=(SGFB_FORMAT, STSGN_FORMAT))
+    if checkpoint_format(state) == SGFB_FORMAT:
         return SGFBActionModel(path, device, views, crops, state=state)
-    from sgfb.models.stsgn import CHECKPOINT_FORMAT
-    if state.get("format") == CHECKPOINT_FORMAT:
-        return STSGNActionModel(path, device)
-    raise ValueError(f"{path}: neither an SGFB action checkpoint (train_sgfb.py) nor an ST-SGN "
-                     "checkpoint (train_stsgn.py)")
+    return STSGNActionModel(path, device)

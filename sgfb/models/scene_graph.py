@@ -20,7 +20,7 @@ from sgfb.relations.head import RelationHeadConfig
 from sgfb.relations.heads import HEAD_KINDS, build_relation_head
 from sgfb.relations.predictor import SceneGraphPredictor
 
-CHECKPOINT_KIND = "sgfb.scene_graph/1"
+CHECKPOINT_FORMAT = "sgfb.scene_graph/1"
 HEADS = HEAD_KINDS
 
 
@@ -35,7 +35,7 @@ def scene_graph_state(detector: SGDetector, detector_cfg: DetectorConfig,
                       provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """``provenance``: :func:`sgfb.utils.provenance.training_record` (left out when None)."""
     state = {
-        "kind": CHECKPOINT_KIND,
+        "format": CHECKPOINT_FORMAT,
         "detector": detector.state_dict(),
         "detector_config": detector_cfg.to_dict(),
         "relations": head.state_dict() if head is not None else None,
@@ -64,9 +64,7 @@ def load_scene_graph_model(path: str, head: Optional[str] = None,
     """
     if head is not None and head not in HEADS:
         raise ValueError(f"unknown head {head!r}; choose from {HEADS}")
-    state = load_checkpoint(path, map_location="cpu")
-    if state.get("kind") != CHECKPOINT_KIND:
-        raise ValueError(f"{path}: not a scene-graph checkpoint (kind {state.get('kind')!r})")
+    state = load_checkpoint(path, map_location="cpu", format=CHECKPOINT_FORMAT)
     if list(state["objects"]) != list(AG_OBJECTS) or list(state["relationships"]) != list(AG_RELATIONSHIPS):
         raise ValueError(f"{path}: vocabularies differ from this version's AG vocabularies")
     detector_cfg = DetectorConfig.from_dict(dict(state["detector_config"], weights=""))

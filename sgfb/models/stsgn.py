@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Dict
 
-from sgfb.stsgn.model import STSGN, ModelConfig
+from sgfb.stsgn.model import STSGN, ModelConfig, build_stsgn
 from sgfb.utils.checkpoint import load_checkpoint
 
 CHECKPOINT_FORMAT = "sgfb.stsgn/1"
 
 
 def load_model(path: str) -> tuple[STSGN, Dict]:
-    ckpt = load_checkpoint(path)
-    if ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an ST-SGN checkpoint (format {ckpt.get('format')!r})")
-    model = STSGN(ModelConfig(**ckpt["model_config"]))
+    ckpt = load_checkpoint(path, format=CHECKPOINT_FORMAT)
+    model = build_stsgn(ModelConfig(**ckpt["model_config"]))
     model.load_state_dict(ckpt["state_dict"])
     return model.eval(), ckpt

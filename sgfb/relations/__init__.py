@@ -11,22 +11,32 @@ Genome paper §4.1, §5.3). Implemented under issue #3.
 - :mod:`~sgfb.relations.sttran`: a spatio-temporal head in the manner of STTran;
 - :mod:`~sgfb.relations.losses`: per-frame-normalised losses, RelDN's contrastive margin;
 - :mod:`~sgfb.relations.pairs`: RelationPairs, pairs_from_ground_truth;
-- :mod:`~sgfb.relations.predictor`: SceneGraphPredictor (predcls / sgcls / sgdet).
-"""
-from sgfb.relations.frequency import (FrequencyPrior, count_relationships, log_frequency_init,
-                                      pair_counts, relationship_counts)
-from sgfb.relations.geometry import GEOMETRY_DIM, pair_geometry, union_boxes
-from sgfb.relations.head import RelationHead, RelationHeadConfig
-from sgfb.relations.heads import HEAD_BUILDERS, HEAD_KINDS, build_relation_head
-from sgfb.relations.logits import RelationLogits
-from sgfb.relations.losses import RelationLossConfig, contrastive_margin_loss, relation_loss
-from sgfb.relations.pairs import RelationPairs, pairs_from_ground_truth
-from sgfb.relations.predictor import MODES, SceneGraphPredictor
+- :mod:`~sgfb.relations.predictor`: SceneGraphPredictor (predcls / sgcls / sgdet);
+- :mod:`~sgfb.relations.names`: the head kinds and modes (``HEAD_KINDS``, ``MODES``), without torch.
 
-__all__ = [
-    "FrequencyPrior", "count_relationships", "log_frequency_init", "pair_counts",
-    "relationship_counts", "GEOMETRY_DIM", "pair_geometry", "union_boxes", "RelationHead",
-    "RelationHeadConfig", "build_relation_head", "RelationLogits", "RelationLossConfig",
-    "contrastive_margin_loss", "relation_loss", "RelationPairs", "pairs_from_ground_truth",
-    "MODES", "SceneGraphPredictor", "HEAD_BUILDERS", "HEAD_KINDS",
-]
+Names are imported lazily, so ``sgfb.relations.names`` stays cheap (no torch).
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "FrequencyPrior": "frequency", "count_relationships": "frequency",
+    "log_frequency_init": "frequency", "pair_counts": "frequency",
+    "relationship_counts": "frequency",
+    "GEOMETRY_DIM": "geometry", "pair_geometry": "geometry", "union_boxes": "geometry",
+    "RelationHead": "head", "RelationHeadConfig": "head",
+    "HEAD_BUILDERS": "heads", "build_relation_head": "heads",
+    "HEAD_KINDS": "names", "MODES": "names",
+    "RelationLogits": "logits",
+    "RelationLossConfig": "losses", "contrastive_margin_loss": "losses", "relation_loss": "losses",
+    "RelationPairs": "pairs", "pairs_from_ground_truth": "pairs",
+    "SceneGraphPredictor": "predictor",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"sgfb.relations.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'sgfb.relations' has no attribute {name!r}")

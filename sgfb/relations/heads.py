@@ -35,6 +35,7 @@ from sgfb.relations.graph_rcnn import GraphRCNNHead
 from sgfb.relations.head import RelationHead, RelationHeadConfig
 from sgfb.relations.imp import IMPHead
 from sgfb.relations.msdn import MSDNHead
+from sgfb.relations.names import HEAD_KINDS
 from sgfb.relations.sttran import STTranHead
 from sgfb.relations.vrd import VRDHead
 
@@ -60,6 +61,7 @@ def _frequency(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.T
     return FrequencyPrior(init)
 
 
+#: one builder per name of :data:`~sgfb.relations.names.HEAD_KINDS` (same order)
 HEAD_BUILDERS: Dict[str, Builder] = {
     "reldn": _reldn,
     "frequency": _frequency,
@@ -74,7 +76,6 @@ HEAD_BUILDERS: Dict[str, Builder] = {
                                               frequency_init=init if cfg.use_frequency else None,
                                               norm_first=cfg.norm_first, **_pooling(cfg)),
 }
-HEAD_KINDS = tuple(HEAD_BUILDERS)
 #: heads with parameters to train (the frequency prior is fitted from counts)
 TRAINED_KINDS = tuple(k for k in HEAD_KINDS if k != "frequency")
 

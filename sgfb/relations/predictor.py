@@ -33,11 +33,11 @@ import torch
 from torch import nn
 
 from sgfb.structures.vocab import PERSON
+from sgfb.relations.names import MODES
 from sgfb.relations.pairs import RelationPairs, graph_pairs, pairs_from_ground_truth
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.structures.vocab import NUM_OBJECTS, NUM_RELATIONSHIPS
 
-MODES = ("predcls", "sgcls", "sgdet")
 
 __all__ = ["MODES", "SceneGraphPredictor", "pairs_from_ground_truth"]
 

@@ -53,36 +53,56 @@ def model_names() -> List[str]:
     return names + [f"relmat-{t}" for t in REDUCERS]
 
 
+def build_encoder(config: ModelConfig) -> nn.Module:
+    """The frame encoder ``config.name`` names (a graph encoder or RelMat), initialised as
+    the config says."""
+    encoder, readout, _ = config.parts()
+    num_rel = len(config.relationships)
+    drops = dict(edge_dropout=config.edge_dropout, node_dropout=config.node_dropout)
+    if encoder == "relmat":
+        return RelMatEncoder(num_rel, config.channels, **drops)
+    module = GraphEncoder(encoder, readout, num_rel, config.channels, config.num_layers, **drops)
+    if config.node_init_std is not None:
+        # N(0, 1) rows drown the edge features e = W_edge e* (entries ~0.1) in
+        # ReLU(x_j + e_ji): the relationships barely reach the messages at the start
+        nn.init.normal_(module.node_embedding.weight, std=config.node_init_std)
+    return module
+
+
+def build_stsgn(config: ModelConfig) -> "STSGN":
+    """The model ``config`` describes: its encoder and temporal reducer built here, handed to
+    :class:`STSGN` (which keeps ``config`` as the record its checkpoints carry)."""
+    if config.norm not in ("none", "layer"):
+        raise ValueError(f"model.norm must be 'none' or 'layer', got {config.norm!r}")
+    encoder = build_encoder(config)
+    reducer = build_reducer(config.parts()[2], encoder.out_channels, config.hidden)
+    return STSGN(encoder, reducer, config)
+
+
 class STSGN(nn.Module):
     """Scores a batch of frame sequences: ``forward(frames, lengths, graphs) -> [S, A]`` logits.
 
     ``frames``: ``[sum(lengths)]`` frame indices into ``graphs``, sequence after sequence, each
-    in time order; ``lengths``: ``[S]`` frames per sequence (>= 1).
+    in time order; ``lengths``: ``[S]`` frames per sequence (>= 1). ``encoder`` (frame graphs
+    -> ``[B, D]``, with ``out_channels`` = D) and ``reducer`` (``[sum T, D]`` + lengths ->
+    ``[S, hidden]``) come built (:func:`build_stsgn`); ``config`` gives the rest (norm,
+    dropouts, classes) and is what checkpoints store to rebuild the model.
     """
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, encoder: nn.Module, reducer: nn.Module, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        encoder, readout, reducer = config.parts()
-        num_rel = len(config.relationships)
-        if config.norm not in ("none", "layer"):
-            raise ValueError(f"model.norm must be 'none' or 'layer', got {config.norm!r}")
-        drops = dict(edge_dropout=config.edge_dropout, node_dropout=config.node_dropout)
-        if encoder == "relmat":
-            self.encoder: nn.Module = RelMatEncoder(num_rel, config.channels, **drops)
-        else:
-            self.encoder = GraphEncoder(encoder, readout, num_rel, config.channels,
-                                        config.num_layers, **drops)
-            if config.node_init_std is not None:
-                # N(0, 1) rows drown the edge features e = W_edge e* (entries ~0.1) in
-                # ReLU(x_j + e_ji): the relationships barely reach the messages at the start
-                nn.init.normal_(self.encoder.node_embedding.weight, std=config.node_init_std)
-        out = self.encoder.out_channels
+        self.encoder = encoder
+        out = encoder.out_channels
         self.frame_norm = nn.LayerNorm(out) if config.norm == "layer" else nn.Identity()
         self.embed_dropout = nn.Dropout(config.embed_dropout)
-        self.reducer = build_reducer(reducer, out, config.hidden)
+        self.reducer = reducer
         self.dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(config.hidden, config.num_classes)
+
+    @property
+    def num_classes(self) -> int:
+        return self.classifier.out_features
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor,
                 graphs: FrameGraphs) -> torch.Tensor:

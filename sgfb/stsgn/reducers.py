@@ -6,14 +6,13 @@ so nothing can leak between them or from padding.
 """
 from __future__ import annotations
 
+from typing import Callable, Dict
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from sgfb.stsgn.graphs import segment_ids
-
-REDUCERS = ("max", "mean", "gru", "bigru")
-
 
 class PoolReducer(nn.Module):
     """``e_seq = ReLU(Linear(MeanOrMax(e_graph^(1..t))))``."""
@@ -81,9 +80,18 @@ class GRUReducer(nn.Module):
         return torch.cat([last, self._run(self.backward_gru, x, lengths, reverse=True)], dim=-1)
 
 
+REDUCER_BUILDERS: Dict[str, Callable[[int, int], nn.Module]] = {
+    "max": lambda in_dim, hidden: PoolReducer("max", in_dim, hidden),
+    "mean": lambda in_dim, hidden: PoolReducer("mean", in_dim, hidden),
+    "gru": lambda in_dim, hidden: GRUReducer(in_dim, hidden, bidirectional=False),
+    "bigru": lambda in_dim, hidden: GRUReducer(in_dim, hidden, bidirectional=True),
+}
+REDUCERS = tuple(REDUCER_BUILDERS)   # in the order of the paper's tables
+
+
 def build_reducer(name: str, in_dim: int, hidden: int) -> nn.Module:
-    if name in ("max", "mean"):
-        return PoolReducer(name, in_dim, hidden)
-    if name in ("gru", "bigru"):
-        return GRUReducer(in_dim, hidden, bidirectional=name == "bigru")
-    raise ValueError(f"unknown temporal reducer {name!r}; choose from {REDUCERS}")
+    """The temporal reducer ``name`` (:data:`REDUCER_BUILDERS`) from ``in_dim`` frame
+    embeddings to ``hidden``."""
+    if name not in REDUCER_BUILDERS:
+        raise ValueError(f"unknown temporal reducer {name!r}; choose from {REDUCERS}")
+    return REDUCER_BUILDERS[name](in_dim, hidden)

@@ -26,7 +26,7 @@ from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
-from sgfb.models.action import CHECKPOINT_KIND, ActionModel
+from sgfb.models.action import CHECKPOINT_FORMAT, ActionModel
 from sgfb.models.action import build_action_model as build_models_action
 from sgfb.feature_bank.provider import BankStore
 from sgfb.training.action_config import ActionConfig
@@ -109,7 +109,8 @@ def clip_dataset(cfg: ActionConfig, charades: Charades, ids: Sequence[str], spli
                          num_spatial_crops=d.test_crops, seed=cfg.solver.seed,
                          bank_provider=banks, mean=cfg.model.backbone.mean,
                          std=cfg.model.backbone.std, prepared_dir=d.prepared_videos or None,
-                         backend=d.video_backend, index_dir=index_dir)
+                         backend=d.video_backend, index_dir=index_dir,
+                         normalize=not d.normalize_on_device)
 
 
 # ---------------------------------------------------------------------------- model
@@ -142,15 +143,23 @@ def action_step(model: torch.nn.Module, batch: Dict[str, Any]) -> Dict[str, torc
         logits.float(), batch["labels"].to(device).float())}
 
 
+def preprocessing(cfg: ActionConfig) -> Dict[str, Any]:
+    """The backbone's clip preprocessing, and where the clips are normalised:
+    ``normalize_on_device`` true means the model was fed uint8 crops and normalised them
+    itself (the float input is the same either way; inference follows it)."""
+    return {**cfg.model.backbone.preprocessing(),
+            "normalize_on_device": bool(cfg.data.normalize_on_device)}
+
+
 def checkpoint_meta(cfg: ActionConfig, class_names: List[str], has_fbo: bool,
                     classes: Optional[List[int]] = None) -> Dict[str, Any]:
     """What a checkpoint carries besides the weights, so inference needs no other file."""
     return {
-        "kind": CHECKPOINT_KIND,
+        "format": CHECKPOINT_FORMAT,
         "config": to_dict(cfg),
         "class_names": class_names,
         "classes": classes,   # Charades indices of the outputs when a subset (few-shot)
-        "preprocessing": cfg.model.backbone.preprocessing(),
+        "preprocessing": preprocessing(cfg),
         "bank": {"layout": cfg.data.bank_layout, "window": cfg.data.bank_window,
                  "slots": cfg.data.bank_slots, "fbo": has_fbo},
     }
@@ -255,12 +264,15 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
     train_set = clip_dataset(cfg, train_split, train_ids, "train", banks, index_dir=index_dir)
     model = train_action_model(cfg, out_dir, info, train_set, train_split.num_classes,
                                class_names, resume, progress=progress, log=log)
-    if not info.is_main:   # the main process evaluates; the others are done
-        return None
-    save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
-        model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
+    if info.is_main:
+        save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
+            model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
+    # every process scores its share of the test views (no process idles at a barrier)
     metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
-                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress)
+                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress,
+                               info=info)
+    if not info.is_main:
+        return None
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)
     write_json(os.path.join(out_dir, "metrics.json"), result)
     return result

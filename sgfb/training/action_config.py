@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import List
 
 from sgfb.backbone.config import BackboneConfig
+from sgfb.training.names import FBOS, SCHEDULES
 from sgfb.training.solver import SolverConfig
-
-FBOS = ("mean", "max", "nl", "none")
-SCHEDULES = ("joint", "two_stage")
 
 
 @dataclass
@@ -25,6 +23,12 @@ class ActionDataConfig:
     # decord; pyav is the default because it was the cheaper exact one for 32x4 clips
     # (docs/benchmarks.md, training data loader)
     video_backend: str = "pyav"
+    # true: the loader hands out uint8 crops (resized, cropped, flipped as usual) and the
+    # model normalises them, (x / 255 - mean) / std, on its device before the backbone: less
+    # loader CPU per clip and 4x fewer bytes from the workers to the GPU; the same model
+    # input (docs/benchmarks.md, training data loader). Recorded in checkpoints (their
+    # preprocessing), so inference prepares clips the same way.
+    normalize_on_device: bool = False
     train_csv: str = ""              # Charades_v1_train.csv
     test_csv: str = ""               # Charades_v1_test.csv
     classes: str = ""                # Charades_v1_classes.txt

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Callable, Dict, Optional
 
 import numpy as np
@@ -38,7 +37,7 @@ class BankOnlyModel(nn.Module):
         super().__init__()
         self.register_buffer("features", features.float(), persistent=False)
         self.classifier = BankOnlyClassifier(features.shape[1], num_classes, pool, hidden, dropout)
-        self.config = SimpleNamespace(num_classes=num_classes)
+        self.num_classes = num_classes
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor, graphs=None) -> torch.Tensor:
         lengths = lengths.to(torch.long)

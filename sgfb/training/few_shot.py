@@ -77,11 +77,11 @@ def run_few_shot(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool =
             head_cfg, os.path.join(out_dir, f"{k}shot"), info, train_set, len(novel),
             [names[c] for c in novel], resume, classes=list(novel), progress=progress, log=log,
             stages=[StageRun("head", solver, cfg.model.fbo, True)])
+        metrics = evaluate_actions(model, clip_dataset(head_cfg, test_split, test_ids, "test",
+                                                       banks),
+                                   info.device, cfg.eval_batch_size, cfg.workers,
+                                   classes=list(novel), progress=progress, info=info)
         if info.is_main:
-            metrics = evaluate_actions(model, clip_dataset(head_cfg, test_split, test_ids, "test",
-                                                           banks),
-                                       info.device, cfg.eval_batch_size, cfg.workers,
-                                       classes=list(novel), progress=progress)
             results["shots"][str(k)] = {"train_videos": len(ids), "mAP": metrics.mAP,
                                         **{kk: v for kk, v in metrics.as_dict(
                                             [names[c] for c in novel]).items() if kk != "mAP"}}

@@ -17,7 +17,7 @@ from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 from sgfb.structures.graph_file import load_graph_source
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.stsgn.graphs import FrameGraphs
-from sgfb.stsgn.model import STSGN, ModelConfig
+from sgfb.stsgn.model import STSGN, ModelConfig, build_stsgn
 from sgfb.evaluation.stsgn_scores import evaluate_scores, video_split_of, videos_for, write_scores
 from sgfb.stsgn.tasks import build_samples, make_split, select_videos
 from sgfb.models.stsgn import CHECKPOINT_FORMAT
@@ -112,7 +112,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
     log(f"{d.task} task, T={d.window}: " + ", ".join(f"{n} {len(p)} samples"
                                                       for n, p in parts.items()))
     config.model.num_classes = charades.num_classes
-    model = STSGN(config.model)
+    model = build_stsgn(config.model)
     result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log,
                    out_dir=out_dir)
     measured = {}

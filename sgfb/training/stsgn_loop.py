@@ -134,7 +134,7 @@ def predict(model: STSGN, graphs: FrameGraphs, samples: SampleSet,
         count += idx.numel()
         probs = torch.sigmoid(logits) if samples.multi_label else torch.softmax(logits, -1)
         scores.append(probs.cpu().numpy())
-    n_classes = model.config.num_classes
+    n_classes = model.num_classes
     return (np.concatenate(scores) if scores else np.zeros((0, n_classes), np.float32),
             total / max(count, 1))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from typing import Any, List
 
 import torch
 import torch.distributed as dist
@@ -53,16 +54,27 @@ def init_distributed(device: str = "auto") -> DistInfo:
     if world_size > 1 and not dist.is_initialized():
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
-        # long timeout: the other ranks wait while the main process evaluates (10x3 views
-        # of a whole test set take far longer than the default 10-30 minutes)
+        # every rank shares the test-set evaluation (gather_objects), so no rank waits long
+        # for another: PyTorch's usual 30 minutes, SGFB_DIST_TIMEOUT_MIN to change it
+        minutes = float(os.environ.get("SGFB_DIST_TIMEOUT_MIN", "30"))
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", init_method="env://",
-                                timeout=datetime.timedelta(hours=6))
+                                timeout=datetime.timedelta(minutes=minutes))
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
 
 
 def barrier(info: DistInfo) -> None:
     if info.distributed:
         dist.barrier()
+
+
+def gather_objects(obj: Any, info: DistInfo) -> List[Any]:
+    """Every process's ``obj`` (picklable), in rank order, on every process; ``[obj]`` in a
+    one-process run."""
+    if not info.distributed:
+        return [obj]
+    out: List[Any] = [None] * info.world_size
+    dist.all_gather_object(out, obj)
+    return out
 
 
 def mean_across_processes(values: dict, info: DistInfo) -> dict:

@@ -18,6 +18,7 @@ import os
 from typing import Any, Dict, Mapping, Optional
 
 import sgfb
+from sgfb.utils.checkpoint import checkpoint_format
 
 UNKNOWN = "unknown"
 PROVENANCE_KEY = "provenance"
@@ -65,7 +66,7 @@ def checkpoint_record(path: str, state: Mapping[str, Any]) -> Dict[str, Any]:
     stored in ``state`` (each missing field ``"unknown"``)."""
     stored = state.get(PROVENANCE_KEY) or {}
     record: Dict[str, Any] = {"path": os.path.abspath(path), "sha256": sha256_prefix(path),
-                              "kind": str(state.get("kind") or state.get("format") or UNKNOWN)}
+                              "format": checkpoint_format(state) or UNKNOWN}
     for key in ("trained_at", "config_name", "data_kind", "data_unit", "data_source",
                 "sgfb_version"):
         record[key] = str(stored.get(key, UNKNOWN))

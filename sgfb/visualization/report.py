@@ -123,7 +123,7 @@ def encode_image(image: np.ndarray, max_width: int = 320, fmt: str = "jpeg",
     return f"data:{mime};base64,{base64.b64encode(data.tobytes()).decode('ascii')}"
 
 
-def _spread(items: Sequence, count: int) -> List:
+def spread(items: Sequence, count: int) -> List:
     """``count`` items evenly spread over ``items`` (all of them when there are fewer)."""
     if len(items) <= count:
         return list(items)
@@ -142,7 +142,7 @@ def frames_from_video(result: VideoResult, max_frames: int = 8, threshold: float
 
     candidates = [f for f in result.sampled_frames if f.graph.num_nodes] \
         or list(result.sampled_frames)
-    chosen = {f.frame_index: f for f in _spread(candidates, max_frames)}
+    chosen = {f.frame_index: f for f in spread(candidates, max_frames)}
     out: List[Tuple[int, np.ndarray]] = []
     if not chosen:
         return out
@@ -169,7 +169,7 @@ def _frames_for(result: VideoResult, frames: FrameSource, max_frames: int,
             normalised.append((int(item[0]), item[1]))
         else:
             normalised.append((None, item))
-    return _spread(normalised, max_frames)
+    return spread(normalised, max_frames)
 
 
 # ----------------------------------------------------------------------------- timeline grid

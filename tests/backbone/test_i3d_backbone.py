@@ -111,9 +111,9 @@ def test_full_size_forward_on_a_tiny_clip(arch, request):
 
 
 def test_pooled_feature_feeds_the_sgfb_head():
-    from sgfb.feature_bank.fbo import SGFBHead
+    from sgfb.feature_bank.fbo import SGFBHead, build_fbo
     model = small()
-    head = SGFBHead(model.out_dim, 875, num_classes=157, fbo="nl")
+    head = SGFBHead(model.out_dim, 157, *build_fbo("nl", model.out_dim, 875))
     bank, mask = torch.rand(2, 5, 875), torch.ones(2, 5, dtype=torch.bool)
     assert head(model(torch.randn(2, 3, 8, 112, 112)), bank, mask).shape == (2, 157)
 

@@ -13,7 +13,8 @@ from torch.utils.data import DataLoader
 
 from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
-from sgfb.data.clip_transforms import test_transform as make_test_transform, train_transform
+from sgfb.data.clip_transforms import normalize_clips, test_transform as make_test_transform, \
+    train_transform
 from sgfb.data.clips import clip_labels, clip_span_seconds, random_clip, \
     test_clips as make_test_clips
 from sgfb.synthetic import make_synthetic
@@ -102,6 +103,37 @@ def test_worker_batches_are_stacked_in_shared_memory_and_equal(world, tmp_path):
         for key in ("frames", "labels", "frame_indices", "view", "center_time"):
             assert torch.equal(batch[key], expected[key]), key
     assert len(os.listdir(tmp_path / "index")) == 2  # one stored index per video
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_uint8_items_normalised_on_the_device_equal_the_float_items(world, split):
+    """normalize=False (data.normalize_on_device): uint8 crops of the same clips, kept
+    channels-last through the collate and a worker's shared memory; the model's
+    normalize_clips gives the float batch bit for bit."""
+    mean, std = (0.4, 0.45, 0.5), (0.2, 0.225, 0.25)
+    floats = _dataset(world, split=split, num_temporal_views=2, mean=mean, std=std)
+    raw = _dataset(world, split=split, num_temporal_views=2, mean=mean, std=std,
+                   normalize=False)
+    expected = collate_clips([floats[0], floats[1]])
+    for workers in (0, 1):
+        batch = next(iter(DataLoader(raw, batch_size=2, collate_fn=collate_clips,
+                                     num_workers=workers)))
+        frames = batch["frames"]
+        assert frames.dtype == torch.uint8 and frames.shape == expected["frames"].shape
+        layout = (0, 2, 3, 4, 1) if split == "train" else (0, 1, 3, 4, 5, 2)
+        assert frames.permute(*layout).is_contiguous()  # no channels-first copy was made
+        assert frames.is_shared() == (workers == 1)
+        assert torch.equal(normalize_clips(frames, mean, std), expected["frames"])
+        for key in ("labels", "frame_indices", "view", "center_time"):
+            assert torch.equal(batch[key], expected[key]), key
+
+
+def test_collate_keeps_contiguous_items_contiguous():
+    items = [{"frames": torch.full((3, 2, 4, 4), float(i)), "labels": torch.zeros(2),
+              "video_id": str(i), "view": -1, "center_time": 0.5,
+              "frame_indices": torch.arange(2)} for i in range(2)]
+    frames = collate_clips(items)["frames"]
+    assert frames.is_contiguous() and frames[:, 0, 0, 0, 0].tolist() == [0.0, 1.0]
 
 
 def test_test_split_items_are_video_views_with_three_crops(world):

@@ -240,3 +240,69 @@ def test_normalize_equals_the_plain_formula(flip):
     assert (got.double() - want).abs().max() < 2e-6
     if flip:
         assert torch.equal(got, ct.normalize(tchw, mean, std).flip(-1))
+
+
+# --------------------------------------------- uint8 crops, normalised on the device
+def test_uint8_train_crop_is_the_crop_before_normalisation():
+    """Hand-checked: columns 10 * x, crop at x = 2 (no resize): values 20..50, mirrored
+    with the flip; [3, T, H, W] in shape, [T, H, W, 3] in memory (channels-last)."""
+    frames = _columns(2, 4, 8)
+    plain = ct.apply_train_params(frames, ct.TrainCropParams(4, 0, 2, False), crop=4, uint8=True)
+    flip = ct.apply_train_params(frames, ct.TrainCropParams(4, 0, 2, True), crop=4, uint8=True)
+    assert plain.dtype == torch.uint8 and plain.shape == (3, 2, 4, 4)
+    assert plain[:, :, :, :].flatten(0, 2).tolist() == [[20, 30, 40, 50]] * 24
+    assert flip.flatten(0, 2).tolist() == [[50, 40, 30, 20]] * 24
+    assert plain.stride() == (1, 4 * 4 * 3, 4 * 3, 3)
+    assert plain.permute(1, 2, 3, 0).is_contiguous()
+
+
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("short_side", [24, 28])  # no resize / bilinear resize
+def test_uint8_train_crop_normalised_equals_the_loader_output_exactly(flip, short_side):
+    """normalize_clips(uint8 crop) is the float transform bit for bit on the CPU: the same
+    float32 scale and offset, multiply then subtract, on the same pixels."""
+    frames = np.random.default_rng(4).integers(0, 256, (3, 24, 40, 3), dtype=np.uint8)
+    params = ct.TrainCropParams(short_side, 1, 3, flip)
+    mean, std = (0.4, 0.45, 0.5), (0.2, 0.225, 0.25)
+    want = ct.apply_train_params(frames, params, crop=20, mean=mean, std=std)
+    crop = ct.apply_train_params(frames, params, crop=20, uint8=True)
+    got = ct.normalize_clips(crop, mean, std)
+    assert got.dtype == torch.float32 and got.is_contiguous() and torch.equal(got, want)
+    batch = torch.stack([crop.permute(1, 2, 3, 0)] * 2).permute(0, 4, 1, 2, 3)  # collated
+    assert torch.equal(ct.normalize_clips(batch, mean, std), torch.stack([want, want]))
+    # and the float result is (x / 255 - mean) / std within one float32 rounding (2.4e-7
+    # at |x| <= 2.5) plus the rounding of the constants
+    exact = (crop.double() / 255 - torch.tensor(mean, dtype=torch.float64).view(3, 1, 1, 1)) \
+        / torch.tensor(std, dtype=torch.float64).view(3, 1, 1, 1)
+    assert (got.double() - exact).abs().max() < 1e-6
+
+
+def test_uint8_train_transform_draws_the_same_choices():
+    frames = np.random.default_rng(3).integers(0, 256, (4, 40, 56, 3), dtype=np.uint8)
+    want = ct.train_transform(frames, np.random.default_rng(7), crop=24, scale_range=(28, 36))
+    crop = ct.train_transform(frames, np.random.default_rng(7), crop=24, scale_range=(28, 36),
+                              uint8=True)
+    assert torch.equal(ct.normalize_clips(crop), want)
+    transform = ct.ClipTransform(train=True, crop=24, scale_range=(28, 36), uint8=True)
+    assert torch.equal(transform(frames, np.random.default_rng(7)), crop)
+
+
+@pytest.mark.parametrize("num_crops", [1, 3])
+def test_uint8_test_crops_normalised_equal_the_float_test_transform(num_crops):
+    frames = np.random.default_rng(5).integers(0, 256, (3, 48, 80, 3), dtype=np.uint8)
+    want = ct.test_transform(frames, crop=24, num_crops=num_crops)
+    crops = ct.ClipTransform(train=False, crop=24, num_crops=num_crops, uint8=True)(frames)
+    assert crops.dtype == torch.uint8 and crops.shape == (num_crops, 3, 3, 24, 24)
+    assert crops.permute(0, 2, 3, 4, 1).is_contiguous()  # channels-last, as decoded
+    assert torch.equal(ct.normalize_clips(crops), want)
+    # hand-checked positions: columns 10 * x, width 8, crop 4 -> x = 0, 2, 4
+    left_centre_right = ct.test_transform(_columns(1, 4, 8), crop=4, uint8=True)
+    assert left_centre_right[:, 0, 0, 0].tolist() == [[0, 10, 20, 30], [20, 30, 40, 50],
+                                                      [40, 50, 60, 70]]
+
+
+def test_normalize_clips_rejects_float_and_wrong_channels():
+    with pytest.raises(ValueError, match="uint8"):
+        ct.normalize_clips(torch.zeros(3, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"\[\.\.\., 3, T, H, W\]"):
+        ct.normalize_clips(torch.zeros(2, 4, 4, 4, dtype=torch.uint8))

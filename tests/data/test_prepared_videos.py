@@ -67,6 +67,35 @@ def test_copy_keeps_frames_and_times_with_short_gop(tmp_path):
     assert os.listdir(tmp_path / "out") == ["src.mp4"]  # no temporaries left
 
 
+def _picture_types(path):
+    import av
+    from av.video.frame import PictureType
+
+    with av.open(path) as container:
+        return "".join(PictureType(f.pict_type).name for f in container.decode(video=0))
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_copies_have_fixed_b_frame_runs_unless_adaptive(tmp_path, fixed):
+    """fixed_bframes (default): x264 always puts --bframes B-frames between references (the
+    last frame before a keyframe is a P-frame: closed GOPs), so the references lie every 4
+    frames and a stride-4 clip skips 2 or 3 of every 4 frames undecoded. Adaptive placement
+    (x264's default) chooses fewer B-frames on this slowly changing pattern video."""
+    source = write_pattern_video(tmp_path / "src.mp4", 24, 25, size=BIG, gop=250)
+    copy = str(tmp_path / "copy.mp4")
+    entry = encode_prepared(source, copy, PrepareSettings(short_side=64, keyint=8,
+                                                          fixed_bframes=fixed))
+    assert entry["settings"]["fixed_bframes"] is fixed
+    types = _picture_types(copy)
+    if fixed:
+        assert types == "IBBBPBBP" * 3
+    else:
+        assert len(types) == 24 and types.count("B") < 12
+    with open_video(copy, "pyav") as c:  # every frame still there, skipping or not
+        assert big_patterns(c.get_frames(range(24))) == list(range(24))
+        assert big_patterns(c.get_frames(range(1, 24, 4))) == list(range(1, 24, 4))
+
+
 def test_copy_of_a_vfr_video_keeps_its_timestamps(tmp_path):
     slots = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 20, 21, 22, 23, 24, 25, 26, 40, 41, 42]
     source = write_timed_pattern_video(tmp_path / "vfr.mp4", slots=slots)
@@ -142,6 +171,10 @@ def test_tool_resumes_reencodes_changed_sources_and_names_failures(tmp_path):
         read_manifest(str(out))["a.mp4"], str(videos / "a.mp4"), str(out / "a.mp4"))
     changed = run_tool(*common[:-1], "16")  # other settings: every copy is re-encoded
     assert "0 already prepared, 3 to encode" in changed.stdout
+    assert read_manifest(str(out))["a.mp4"]["settings"]["fixed_bframes"] is True
+    adaptive = run_tool(*common[:-1], "16", "--adaptive-bframes")
+    assert "0 already prepared, 3 to encode" in adaptive.stdout
+    assert read_manifest(str(out))["a.mp4"]["settings"]["fixed_bframes"] is False
     inside = run_tool("--videos", str(videos), "--out", str(videos / "prep"))
     assert inside.returncode == 1 and "inside the input folder" in inside.stderr
 

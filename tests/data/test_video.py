@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from videos_util import (pattern_frame, psnr, read_pattern, truncate_file,  # noqa: E402
                          write_pattern_video)
 
+from sgfb.data import video as video_module  # noqa: E402
 from sgfb.data.video import VideoDecodeError, index_video, open_video  # noqa: E402
 
 N = 40
@@ -53,6 +54,12 @@ def leading_b_video(tmp_path_factory) -> str:
 
 def patterns(frames: np.ndarray) -> list:
     return [read_pattern(frame) for frame in frames]
+
+
+def test_backend_names_are_the_readers_and_auto():
+    """The torch-free list the tools offer (sgfb.data.names) names exactly the readers."""
+    assert video_module.BACKENDS == ("auto",) + tuple(video_module.READERS) == \
+        ("auto", "torchcodec", "pyav", "decord")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

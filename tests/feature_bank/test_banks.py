@@ -55,8 +55,7 @@ def test_oracle_extraction_is_resumable(tmp_path):
     assert not list(tmp_path.glob(".tmp-*"))
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_predicted_banks_and_failures_are_reported(tmp_path, workers):
+def test_predicted_banks_and_failures_are_reported(tmp_path):
     ag = _ag()
     graphs = tmp_path / "graphs"
     rel = np.zeros((1, 26), np.float32)
@@ -64,8 +63,7 @@ def test_predicted_banks_and_failures_are_reported(tmp_path, workers):
     save_graphs(str(graphs / "AAAAA.npz"), [
         SceneGraph.from_predictions(np.zeros((2, 4)), [0, CUP], [0.9, 0.8], [1], rel, 0,
                                     frame_key=k) for k in ag.videos["AAAAA"]])
-    summary = extract_banks(ag, str(tmp_path / "banks"), str(graphs), workers=workers,
-                            progress=False)
+    summary = extract_banks(ag, str(tmp_path / "banks"), str(graphs), progress=False)
     assert summary.done == ["AAAAA"] and list(summary.failed) == ["BBBBB"]
     assert "BBBBB.npz" in summary.failed["BBBBB"]
     bank = load_bank(bank_path(str(tmp_path / "banks"), "AAAAA"))

@@ -6,7 +6,7 @@ from sgfb.structures.vocab import OBJECTS, RELATIONSHIPS
 from sgfb.structures.confidence import (OBJECT_ROWS, confidence_matrix, feature_dim,
                                           frame_features, layout_relationships)
 from sgfb.feature_bank.fbo import (BankOnlyClassifier, FBONonLocal, FBOPool, SGFBHead,
-                                   direct_nonlocal, masked_pool)
+                                   build_fbo, direct_nonlocal, masked_pool)
 from sgfb.feature_bank.window import query_window, select_window
 from sgfb.structures import SceneGraph
 
@@ -100,14 +100,26 @@ def test_nonlocal_starts_as_identity_on_the_clip_state():
     assert torch.allclose(fbo(clip, bank, torch.ones(2, 5, dtype=torch.bool)), fbo.clip_proj(clip))
 
 
-@pytest.mark.parametrize("fbo", ["mean", "max", "nl", "none"])
-def test_sgfb_head_shapes_and_backward(fbo):
-    head = SGFBHead(clip_dim=16, bank_dim=875, num_classes=157, fbo=fbo)
+@pytest.mark.parametrize("fbo, fbo_dim", [("mean", 875), ("max", 875), ("nl", 512),
+                                          ("none", 0)])
+def test_sgfb_head_shapes_and_backward(fbo, fbo_dim):
+    operator, dim = build_fbo(fbo, 16, 875)
+    assert dim == fbo_dim and (operator is None) == (fbo == "none")
+    head = SGFBHead(clip_dim=16, num_classes=157, fbo=operator, fbo_dim=dim)
+    assert head.classifier.in_features == 16 + fbo_dim
     clip, bank = torch.randn(3, 16), torch.rand(3, 10, 875)
     mask = torch.ones(3, 10, dtype=torch.bool)
     logits = head(clip, bank, mask)
     assert logits.shape == (3, 157)
     logits.sum().backward()
+
+
+def test_fbo_names_and_head_arguments_are_checked():
+    with pytest.raises(ValueError, match="unknown feature bank operator 'sum'; choose from "
+                                         "mean, max, nl, none"):
+        build_fbo("sum", 16, 875)
+    with pytest.raises(ValueError, match="with its output size"):
+        SGFBHead(16, 157, FBOPool("max"), 0)
 
 
 def test_bank_only_classifier():

@@ -53,19 +53,19 @@ def test_dataset_kind_reads_the_marker_here_or_in_the_parent(tmp_path):
 def test_checkpoint_record_new_and_old(tmp_path):
     new = tmp_path / "new.pt"
     rec = training_record("c.yaml", "synthetic", 12, "videos", "/data", WHEN)
-    save_checkpoint(str(new), {"kind": "sgfb.action/1", "provenance": rec,
+    save_checkpoint(str(new), {"format": "sgfb.action/1", "provenance": rec,
                                "w": torch.zeros(3)})
     got = checkpoint_record(str(new), torch.load(new, weights_only=True))
     assert got["sha256"] == hashlib.sha256(new.read_bytes()).hexdigest()[:12]
-    assert got["path"] == str(new) and got["kind"] == "sgfb.action/1"
+    assert got["path"] == str(new) and got["format"] == "sgfb.action/1"
     assert (got["data_kind"], got["data_size"], got["config_name"]) == ("synthetic", 12, "c.yaml")
     assert got["trained_at"] == "2026-03-04T05:06:07Z"
     assert describe_training(got) == ("synthetic data, 12 videos, config c.yaml, "
                                       "trained 2026-03-04")
-    old = tmp_path / "old.pt"   # written before provenance existed: still readable
-    save_checkpoint(str(old), {"format": "sgfb.stsgn/1", "w": torch.zeros(1)})
+    old = tmp_path / "old.pt"   # written before provenance and the one "format" key
+    save_checkpoint(str(old), {"kind": "sgfb.action/1", "w": torch.zeros(1)})
     got = checkpoint_record(str(old), torch.load(old, weights_only=True))
-    assert got["kind"] == "sgfb.stsgn/1"
+    assert got["format"] == "sgfb.action/1"
     assert {got[k] for k in ("trained_at", "config_name", "data_kind", "data_size",
                              "sgfb_version")} == {"unknown"}
     assert describe_training(got) == "unknown data, size unknown, config unknown, trained unknown"
@@ -109,7 +109,7 @@ def test_video_is_synthetic_reads_the_generator_tag(tmp_path):
 
 
 def _provenance(warnings=()):
-    ck = {"path": "/runs/sg/model.pt", "sha256": "0123456789ab", "kind": "sgfb.scene_graph/1",
+    ck = {"path": "/runs/sg/model.pt", "sha256": "0123456789ab", "format": "sgfb.scene_graph/1",
           "trained_at": "2026-03-04T05:06:07Z", "config_name": "small_synthetic.yaml",
           "data_kind": "synthetic", "data_size": 159, "data_unit": "frames",
           "data_source": "/d/annotations", "sgfb_version": "0.1.0"}

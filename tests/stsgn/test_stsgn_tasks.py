@@ -6,7 +6,7 @@ import torch
 from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
 from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
 from sgfb.stsgn.graphs import FrameGraphs
-from sgfb.stsgn.model import STSGN, ModelConfig, model_names
+from sgfb.stsgn.model import ModelConfig, build_stsgn, model_names
 from sgfb.stsgn.tasks import build_samples, make_split, split_videos
 from sgfb.training.stsgn_loop import TrainConfig, paper_recipe, predict, sample_logits, train
 
@@ -82,7 +82,7 @@ def test_video_logits_are_max_over_slices(world):
     ag, ch, graphs, index = world
     s = build_samples("video", ag, ch, index, window=2.0)
     torch.manual_seed(0)
-    model = STSGN(ModelConfig("relmat-max", num_classes=3, hidden=8, channels=8)).eval()
+    model = build_stsgn(ModelConfig("relmat-max", num_classes=3, hidden=8, channels=8)).eval()
     logits, _ = sample_logits(model, graphs, s, torch.tensor([0, 1]))
     frames, lengths, _, _ = s.batch(torch.tensor([0]))
     per_slice = model(frames, lengths, graphs)
@@ -109,7 +109,7 @@ def test_official_split_uses_ag_test_set():
 def test_every_model_runs_forward_and_backward(world, name):
     ag, ch, graphs, index = world
     s = build_samples("video", ag, ch, index, window=2.0)
-    model = STSGN(ModelConfig(name, num_classes=3, hidden=8, channels=12))
+    model = build_stsgn(ModelConfig(name, num_classes=3, hidden=8, channels=12))
     logits, targets = sample_logits(model, graphs, s, torch.tensor([0, 1]))
     assert logits.shape == (2, 3) and torch.isfinite(logits).all()
     torch.nn.functional.binary_cross_entropy_with_logits(logits, targets).backward()
@@ -119,7 +119,7 @@ def test_every_model_runs_forward_and_backward(world, name):
 
 def test_unknown_model_name_lists_choices():
     with pytest.raises(ValueError, match="relmat"):
-        STSGN(ModelConfig("gine-sum-gru"))
+        build_stsgn(ModelConfig("gine-sum-gru"))
 
 
 def test_fixed_seed_loss_regression(world):
@@ -128,7 +128,7 @@ def test_fixed_seed_loss_regression(world):
     ag, ch, graphs, index = world
     s = build_samples("frame", ag, ch, index, window=3.0)
     torch.manual_seed(0)
-    model = STSGN(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12,
+    model = build_stsgn(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12,
                               dropout=0.0, norm="none", node_dropout=0.0, edge_dropout=0.0,
                               node_init_std=None))
     recipe = dataclasses.replace(paper_recipe(TrainConfig()), batch_size=2, max_epochs=3,
@@ -149,7 +149,7 @@ def test_fixed_seed_loss_regression_default_recipe(world):
     ag, ch, graphs, index = world
     s = build_samples("frame", ag, ch, index, window=3.0)
     torch.manual_seed(0)
-    model = STSGN(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12))
+    model = build_stsgn(ModelConfig("gine-person-bigru", num_classes=3, hidden=8, channels=12))
     result = train(model, graphs, s, s, TrainConfig(batch_size=2, max_epochs=3, progress=False),
                    log=lambda _: None)
     losses = [round(r["train_loss"], 4) for r in result.history]

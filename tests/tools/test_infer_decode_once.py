@@ -10,6 +10,7 @@ import sgfb.data.video as video_module
 import sgfb.inference.pipeline as inference_module
 from sgfb.data.video import open_video
 from sgfb.inference.pipeline import InferenceConfig, VideoPipeline
+from sgfb.visualization.inference_outputs import inference_writers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,7 +60,8 @@ def _read_bytes():
 def test_each_video_is_decoded_once_and_read_once(sg_run, sgfb_run, sg_dataset, tmp_path,
                                                   monkeypatch):
     pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu",
-                             InferenceConfig(views=3, crops=3, sample_fps=2, progress=False))
+                             InferenceConfig(views=3, crops=3, sample_fps=2, progress=False),
+                             writers=inference_writers())
     videos = sorted(os.listdir(sg_dataset["videos"]))
     pipeline.run([str(sg_dataset["videos"] / videos[0])], str(tmp_path / "warm"),
                  log=lambda m: None)   # first-call imports and set-up
@@ -97,7 +99,8 @@ def test_outputs_equal_the_pipeline_before_decode_once(sg_run, sgfb_run, sg_data
     reference = _reference()
     video = str(sorted(sg_dataset["videos"].iterdir())[0])
     cfg = InferenceConfig(views=3, crops=3, sample_fps=5, batch_size=3, progress=False)
-    pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu", cfg)
+    pipeline = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu", cfg,
+                             writers=inference_writers())
     new = pipeline.run_video(video, video_out=str(tmp_path / "new.mp4"))
     old = reference.reference_run_video(pipeline, video)
     assert new.ok and old.ok, (new.errors, old.errors)

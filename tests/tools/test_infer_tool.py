@@ -106,3 +106,27 @@ def test_frame_times_are_presentation_times_on_vfr_video(sg_run, sgfb_run, tmp_p
     got = [(f.frame_index, f.time_s) for f in result.sampled_frames]
     step = max(1, round(result.fps / 5))
     assert got == [(i, slots[i] / 25) for i in range(0, len(slots), step)]
+
+
+def test_without_writers_the_pipeline_writes_predictions_only(inputs, sg_run, sgfb_run,
+                                                              tmp_path):
+    """The mp4 and report writers are injected (sgfb.inference.outputs); without them the
+    same predictions are written and nothing else."""
+    from sgfb.visualization.inference_outputs import inference_writers
+
+    folder, good = inputs
+    video = str(folder / f"{good[0]}.mp4")
+    cfg = InferenceConfig(views=2, crops=1, progress=False)
+    bare = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu", cfg)
+    summary = bare.run([video], str(tmp_path / "bare"), log=lambda m: None)
+    assert sorted(os.listdir(tmp_path / "bare")) == [f"{good[0]}.mp4.json", "summary.json"]
+    with pytest.raises(ValueError, match="annotated_video writer"):
+        bare.run_video(video, video_out=str(tmp_path / "x.mp4"))
+    full = VideoPipeline(str(sg_run / "model.pt"), str(sgfb_run / "model.pt"), "cpu", cfg,
+                         writers=inference_writers())
+    full_summary = full.run([video], str(tmp_path / "full"), log=lambda m: None)
+    assert sorted(os.listdir(tmp_path / "full")) == [
+        f"{good[0]}.mp4.annotated.mp4", f"{good[0]}.mp4.json", "report.html", "summary.json"]
+    a, b = summary.results[0], full_summary.results[0]
+    assert [(x.class_index, x.score) for x in a.actions] == \
+        [(x.class_index, x.score) for x in b.actions]

@@ -61,7 +61,7 @@ def metric_rows(path):
 def test_train_sg_writes_a_complete_checkpoint(sg_run):
     trained = sg_run
     state = load_checkpoint(os.path.join(trained, "model.pt"))
-    assert state["kind"] == "sgfb.scene_graph/1"
+    assert state["format"] == "sgfb.scene_graph/1"
     assert state["relations"] is not None and state["objects"][0] == "person"
     assert state["frequency_counts"].shape == (36, 26)
     assert state["config"]["detector"]["backbone"] == "small"

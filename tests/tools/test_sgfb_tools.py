@@ -64,7 +64,7 @@ def test_oracle_run_trains_evaluates_and_writes_a_complete_checkpoint(sg_dataset
     scored = [ap for ap in metrics["per_class_ap"].values() if ap is not None]
     assert scored and metrics["mAP"] == pytest.approx(sum(scored) / len(scored), abs=1e-6)
     state = load_checkpoint(str(out / "model.pt"))
-    assert state["kind"] == "sgfb.action/1" and len(state["class_names"]) == 18
+    assert state["format"] == "sgfb.action/1" and len(state["class_names"]) == 18
     assert state["preprocessing"]["num_frames"] == 4 and state["bank"]["fbo"] == (fbo != "none")
     if fbo != "none":
         assert sorted(os.listdir(out / "banks"))  # oracle banks were built
@@ -104,6 +104,12 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path):
         curves[name] = losses(out / "head" / "metrics.jsonl")
     assert len(curves["one"]) == 3 and len(set(curves["one"])) > 1
     np.testing.assert_allclose(curves["two"], curves["one"], rtol=1e-4)
+    # the two processes scored half the test views each; gathered, the evaluation is one's
+    one, two = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("one", "two"))
+    assert sorted(two["per_video"]) == sorted(one["per_video"]) and len(one["per_video"]) >= 1
+    for video, scores in one["per_video"].items():
+        np.testing.assert_allclose(two["per_video"][video], scores, rtol=1e-4, atol=1e-6)
+    assert two["mAP"] == pytest.approx(one["mAP"], abs=1e-6)
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path):
@@ -141,4 +147,28 @@ def test_few_shot_protocol_writes_the_split_and_novel_class_map(sg_dataset, tmp_
     result = json.loads((out / "few_shot.json").read_text())
     assert set(result["shots"]) == {"1"}
     assert result["novel_classes"] == split["novel"] == [0, 2, 7, 14]
-    assert result["shots"]["1"]["train_videos"] == 1 and 0 <= result["shots"]["1"]["mAP"] <= 1
+    one = result["shots"]["1"]
+    assert one["train_videos"] == 1 and one["videos"] == result["test_videos"]
+    # only c002 of the novel classes has test positives: the mAP is its AP, nothing else
+    assert one["classes_with_positives"] == 1 and len(one["per_class_ap"]) == 4
+    scored = [ap for ap in one["per_class_ap"].values() if ap is not None]
+    assert len(scored) == 1 and one["mAP"] == pytest.approx(scored[0])
+
+
+@pytest.mark.slow
+def test_normalising_on_the_device_trains_and_evaluates_exactly_alike(sg_dataset, tmp_path):
+    """data.normalize_on_device: uint8 crops out of the loader, normalised by the model; the
+    same losses, weights and scores as the float loader, and the checkpoint says so."""
+    runs = {}
+    for flag in ("false", "true"):
+        out = tmp_path / flag
+        run(out, sg_dataset, "--oracle", "--fbo", "max", f"data.normalize_on_device={flag}")
+        runs[flag] = out
+    assert losses(runs["true"] / "train" / "metrics.jsonl") == \
+        losses(runs["false"] / "train" / "metrics.jsonl")
+    a, b = (load_checkpoint(str(runs[f] / "model.pt")) for f in ("false", "true"))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert (a["preprocessing"]["normalize_on_device"],
+            b["preprocessing"]["normalize_on_device"]) == (False, True)
+    metrics = [json.loads((runs[f] / "metrics.json").read_text()) for f in ("false", "true")]
+    assert metrics[0]["per_video"] == metrics[1]["per_video"]

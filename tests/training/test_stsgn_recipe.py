@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from sgfb.data.action_genome import ActionGenome, AGFrame, AGObject
 from sgfb.data.charades import ActionInstance, Charades, CharadesVideo
 from sgfb.stsgn.graphs import FrameGraphs
-from sgfb.stsgn.model import STSGN, ModelConfig
+from sgfb.stsgn.model import ModelConfig, build_stsgn
 from sgfb.training.stsgn_monitor import part_of, read_history
 from sgfb.stsgn.tasks import build_samples
 from sgfb.training.stsgn_loop import (TrainConfig, loss_of, lr_factor, paper_recipe,
@@ -82,7 +82,7 @@ def _world():
 def test_history_is_written_and_selection_follows_val_map(tmp_path):
     samples, graphs = _world()
     torch.manual_seed(0)
-    model = STSGN(ModelConfig("gine-person-bigru", num_classes=2, hidden=8, channels=12))
+    model = build_stsgn(ModelConfig("gine-person-bigru", num_classes=2, hidden=8, channels=12))
     cfg = TrainConfig(lr=1e-3, batch_size=4, max_epochs=4, patience=10, progress=False,
                       select="val_mAP",
                       warmup_epochs=1, schedule="cosine", loss="focal", pos_weight_power=1.0,
@@ -101,7 +101,7 @@ def test_history_is_written_and_selection_follows_val_map(tmp_path):
 
 def test_unknown_recipe_value_is_named():
     samples, graphs = _world()
-    model = STSGN(ModelConfig("relmat-max", num_classes=2, hidden=8, channels=12))
+    model = build_stsgn(ModelConfig("relmat-max", num_classes=2, hidden=8, channels=12))
     with pytest.raises(ValueError, match="train.loss"):
         train(model, graphs, samples, samples, TrainConfig(loss="dice", progress=False))
 
@@ -111,7 +111,7 @@ def test_node_dropout_one_removes_every_object(name):
     samples, graphs = _world()
     frames, lengths = torch.tensor([0, 3]), torch.tensor([1, 1])
     torch.manual_seed(0)
-    model = STSGN(ModelConfig(name, num_classes=2, hidden=8, channels=12, dropout=0.0,
+    model = build_stsgn(ModelConfig(name, num_classes=2, hidden=8, channels=12, dropout=0.0,
                               node_dropout=1.0))
     model.train()
     dropped = model.encoder(frames, graphs)
@@ -124,18 +124,18 @@ def test_node_dropout_one_removes_every_object(name):
 
 def test_layer_norm_and_embed_dropout_are_optional():
     samples, graphs = _world()
-    model = STSGN(ModelConfig("nn-mean-bigru", num_classes=2, hidden=8, channels=12,
+    model = build_stsgn(ModelConfig("nn-mean-bigru", num_classes=2, hidden=8, channels=12,
                               norm="layer", embed_dropout=0.5))
     assert isinstance(model.frame_norm, torch.nn.LayerNorm)
     assert model(torch.tensor([0, 1, 2]), torch.tensor([3]), graphs).shape == (1, 2)
     with pytest.raises(ValueError, match="model.norm"):
-        STSGN(ModelConfig("nn-mean-bigru", norm="batch"))
+        build_stsgn(ModelConfig("nn-mean-bigru", norm="batch"))
 
 
 def test_node_init_std():
     torch.manual_seed(0)
-    small = STSGN(ModelConfig("gine-person-bigru", channels=512, node_init_std=0.1))
-    paper = STSGN(ModelConfig("gine-person-bigru", channels=512, node_init_std=None))
+    small = build_stsgn(ModelConfig("gine-person-bigru", channels=512, node_init_std=0.1))
+    paper = build_stsgn(ModelConfig("gine-person-bigru", channels=512, node_init_std=None))
     assert float(small.encoder.node_embedding.weight.std()) == pytest.approx(0.1, rel=0.05)
     assert float(paper.encoder.node_embedding.weight.std()) == pytest.approx(1.0, rel=0.05)
 
@@ -153,4 +153,4 @@ def test_paper_config_file_restores_the_papers_settings():
     m = config.model
     assert (m.channels, m.norm, m.node_dropout, m.edge_dropout, m.embed_dropout,
             m.node_init_std, config.data.window) == (None, "none", 0.0, 0.0, 0.0, None, 0.0)
-    assert STSGN(m).encoder.channels == 900
+    assert build_stsgn(m).encoder.channels == 900

@@ -40,3 +40,22 @@ def test_missing_and_truncated(tmp_path):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(RuntimeError, match="cut.pt"):
         load_checkpoint(str(path))
+
+
+def test_format_tag_is_checked_and_old_kind_key_still_read(tmp_path):
+    from sgfb.utils.checkpoint import checkpoint_format
+
+    new, old, bare = tmp_path / "new.pt", tmp_path / "old.pt", tmp_path / "bare.pt"
+    save_checkpoint(str(new), {"format": "sgfb.action/1"})
+    save_checkpoint(str(old), {"kind": "sgfb.scene_graph/1"})   # before the one key
+    save_checkpoint(str(bare), {"model": {}})
+    assert load_checkpoint(str(new), format="sgfb.action/1") == {"format": "sgfb.action/1"}
+    assert checkpoint_format(load_checkpoint(str(old), format="sgfb.scene_graph/1")) \
+        == "sgfb.scene_graph/1"
+    assert load_checkpoint(str(new), format=("sgfb.stsgn/1", "sgfb.action/1"))
+    with pytest.raises(ValueError, match=r"new\.pt: checkpoint format 'sgfb\.action/1', "
+                                         r"expected sgfb\.stsgn/1 or sgfb\.scene_graph/1"):
+        load_checkpoint(str(new), format=("sgfb.stsgn/1", "sgfb.scene_graph/1"))
+    with pytest.raises(ValueError, match=r"bare\.pt: checkpoint format None, expected"):
+        load_checkpoint(str(bare), format="sgfb.action/1")
+    assert checkpoint_format({"format": 3}) is None

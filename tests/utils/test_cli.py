@@ -2,6 +2,8 @@
 for bugs or on request, one help formatter for every tool."""
 import argparse
 import importlib.util
+import json
+import os
 import re
 import subprocess
 import sys
@@ -108,3 +110,34 @@ def test_every_tool_has_debug_and_shows_its_examples_as_written(tool, capsys, mo
                 and line.startswith("    ")]
     for line in examples:  # continuation lines keep their backslash and line break
         assert line in shown.splitlines(), line
+
+
+#: Modules a tool may import only once it runs, never to print its --help (issue #13: every
+#: --help in under a second; torch alone takes ~1.7 s to import).
+HEAVY_MODULES = ("torch", "torchvision", "torch_geometric", "torchcodec", "pytorchvideo",
+                 "cv2", "av", "decord", "matplotlib", "scipy", "sklearn")
+_HELP_PROBE = """
+import contextlib, io, json, runpy, sys
+tool, heavy = sys.argv[1], sys.argv[2].split(",")
+sys.argv = [tool, "--help"]
+shown = io.StringIO()
+try:
+    with contextlib.redirect_stdout(shown):
+        runpy.run_path(tool, run_name="__main__")
+    code = None
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "usage": shown.getvalue().startswith("usage:"),
+                  "heavy": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=[t.stem for t in TOOLS])
+def test_every_tool_help_imports_no_heavy_module(tool):
+    """A fresh interpreter runs ``tools/X.py --help`` as a script: it prints the usage, exits 0
+    and has imported none of HEAVY_MODULES (the heavy parts are imported after parsing)."""
+    done = subprocess.run([sys.executable, "-c", _HELP_PROBE, str(tool), ",".join(HEAVY_MODULES)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "usage": True, "heavy": []}
