@@ -91,6 +91,7 @@ def test_threads_split_between_stage_1_and_the_second_process(total, expected):
     assert _split_threads(total) == expected
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_an_interrupted_demo_kills_its_second_process_instead_of_waiting():
     import multiprocessing
     import time

@@ -68,6 +68,7 @@ def test_senseless_values_are_refused_before_any_work(user_folder, tmp_path, fla
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_a_mixed_folder_as_a_new_user_has_it(sg_dataset, sg_run, sgfb_run, tmp_path):
     """Good, truncated, zero-byte and duplicate-named videos: every good video has its own
     results, every bad one is named once in the summary, the exit status is 1, no input byte

@@ -112,6 +112,7 @@ def test_frequency_head_needs_no_training(sg_run, sg_dataset, tmp_path):
     assert json.loads(out.read_text())["head"] == "frequency"
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_two_processes_match_one_process_in_the_relations_stage(sg_run, sg_dataset, tmp_path):
     trained = sg_run
     runs = {}
@@ -127,6 +128,7 @@ def test_two_processes_match_one_process_in_the_relations_stage(sg_run, sg_datas
     np.testing.assert_allclose(runs["two"], runs["one"], rtol=1e-4)
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path):
     steps = ["stages=[detector]", "detector_solver.max_iters=12", "detector_solver.batch_size=2"]
     full, cut = tmp_path / "full", tmp_path / "cut"
@@ -148,6 +150,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path)
         assert torch.equal(a[key], b[key]), key
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_any_head_trains_and_tests_and_old_checkpoints_still_load(sg_run, sg_dataset, tmp_path):
     """A temporal head (clips of frames) trains the relations stage with the same tool, 2
     processes matching 1, and test_sg picks the checkpoint's head; a checkpoint written before

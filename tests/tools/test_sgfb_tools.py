@@ -92,6 +92,7 @@ def test_two_stage_schedule_freezes_the_backbone(sg_dataset, tmp_path):
     assert final["head.classifier.weight"].shape[1] == 512 + 875    # clip + FBO-mean bank
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_two_processes_match_one_process(sg_dataset, tmp_path):
     base = tmp_path / "base"
     run(base, sg_dataset, "--fbo", "none")

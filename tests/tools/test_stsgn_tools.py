@@ -28,6 +28,7 @@ def world(tmp_path_factory):
             "fps": c / "video_fps.json", "classes": c / "Charades_v1_classes.txt"}
 
 
+@pytest.mark.slow   # > 20 s on 2 cores
 def test_train_predict_evaluate(world, tmp_path):
     out = tmp_path / "run"
     printed = tool("train_stsgn.py", "--annotations", world["ann"], "--charades", *world["csv"],
