@@ -9,7 +9,7 @@ Names are imported lazily, so ``sgfb.backbone.config`` stays cheap (no torch/pyt
 """
 from __future__ import annotations
 
-import importlib
+from sgfb.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "BackboneConfig": "config",
@@ -21,8 +21,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"sgfb.backbone.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'sgfb.backbone' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

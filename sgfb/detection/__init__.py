@@ -14,7 +14,7 @@ Names are imported lazily, so ``sgfb.detection.config`` and ``.names`` stay chea
 """
 from __future__ import annotations
 
-import importlib
+from sgfb.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "DetectorConfig": "config", "small_config": "config",
@@ -27,8 +27,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"sgfb.detection.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'sgfb.detection' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

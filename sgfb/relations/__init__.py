@@ -18,7 +18,7 @@ Names are imported lazily, so ``sgfb.relations.names`` stays cheap (no torch).
 """
 from __future__ import annotations
 
-import importlib
+from sgfb.utils.lazy import lazy_exports
 
 _EXPORTS = {
     "FrequencyPrior": "frequency", "count_relationships": "frequency",
@@ -35,8 +35,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"sgfb.relations.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'sgfb.relations' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
