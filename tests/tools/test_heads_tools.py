@@ -4,16 +4,15 @@ checkpoint's saved graphs feed tools/extract_banks.py, and the same checkpoint d
 tools/infer.py. (2-process DDP of a non-RelDN head: test_sg_tools.py, STTran-style.)"""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 
 from sgfb.utils.checkpoint import load_checkpoint
+from process_util import kill_once_saved
 from sgfb.feature_bank.bank import bank_path, load_bank
 from sgfb.inference.result import read_result_json
 from sgfb.inference.schema import validate_result
@@ -41,14 +40,7 @@ def test_a_killed_imp_relations_stage_resumes_to_the_uninterrupted_weights(sg_ru
     train(full, sg_dataset, *steps)
     proc = train(cut, sg_dataset, *steps, popen=True)
     last = cut / "relations" / "last.pt"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if last.exists() and load_checkpoint(str(last))["iteration"] >= 2:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 2 <= load_checkpoint(str(last))["iteration"] < 10
+    assert 2 <= kill_once_saved(proc, last, 2) < 10
     train(cut, sg_dataset, *steps, resume=True)
     a = load_checkpoint(str(full / "model.pt"))
     b = load_checkpoint(str(cut / "model.pt"))

@@ -2,16 +2,15 @@
 a 2-process DDP run and a kill-and-resume run."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 
 from sgfb.utils.checkpoint import load_checkpoint
+from process_util import kill_once_saved
 from sgfb.structures.graph_file import load_graphs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -135,14 +134,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path)
     train(full, sg_dataset, *steps)
     proc = train(cut, sg_dataset, *steps, popen=True)
     last = cut / "detector" / "last.pt"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if last.exists() and load_checkpoint(str(last))["iteration"] >= 2:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 2 <= load_checkpoint(str(last))["iteration"] < 12
+    assert 2 <= kill_once_saved(proc, last, 2) < 12
     train(cut, sg_dataset, *steps, resume=True)
     a = load_checkpoint(str(full / "detector" / "last.pt"))["model"]
     b = load_checkpoint(str(last))["model"]

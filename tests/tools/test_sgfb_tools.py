@@ -2,16 +2,15 @@
 two-stage schedule, a 2-process DDP run, kill-and-resume, and the few-shot protocol."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 
 from sgfb.utils.checkpoint import load_checkpoint
+from process_util import kill_once_saved
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN = os.path.join(ROOT, "tools", "train_sgfb.py")
@@ -120,14 +119,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path)
     proc = subprocess.Popen(command(cut, sg_dataset, *args), env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     last = cut / "train" / "last.pt"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if last.exists() and load_checkpoint(str(last))["iteration"] >= 2:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 2 <= load_checkpoint(str(last))["iteration"] < 10
+    assert 2 <= kill_once_saved(proc, last, 2) < 10
     run(cut, sg_dataset, *args, "--resume")
     a = load_checkpoint(str(full / "model.pt"))["model"]
     b = load_checkpoint(str(cut / "model.pt"))["model"]

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from sgfb.utils.checkpoint import load_checkpoint
+from process_util import kill_once_saved
 from sgfb.training.sampler import ResumableBatchSampler
 from sgfb.training.solver import SolverConfig, lr_factor
 
@@ -86,15 +87,7 @@ def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
     run_toy(full, 4, 12)
     proc = subprocess.Popen([sys.executable, TOY, cut, "4", "12", "--sleep", "0.3"], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if os.path.exists(os.path.join(cut, "last.pt")):
-            if load_checkpoint(os.path.join(cut, "last.pt"))["iteration"] >= 3:
-                break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    stopped_at = load_checkpoint(os.path.join(cut, "last.pt"))["iteration"]
+    stopped_at = kill_once_saved(proc, os.path.join(cut, "last.pt"), 3, timeout=120)
     assert 3 <= stopped_at < 12
     partial = os.path.join(cut, ".tmp-999999999-kx1.pt")  # what a kill mid-save leaves
     with open(partial, "wb") as f:
