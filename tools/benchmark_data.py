@@ -79,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from sgfb.utils.atomic_io import atomic_write
     from sgfb.data.clip_dataset import collate_clips
-    from sgfb.data.loader_benchmark import Timing, clip_records, iter_lines, run_epochs, \
+    from sgfb.data.loader_benchmark import Timing, clip_records, iter_lines, run_loader, \
         run_reference
     from sgfb.training.action import clip_dataset
 
@@ -97,14 +97,17 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"{workers} workers")
     # the reference decodes each epoch's clips right after the loader's epoch: on a shared
     # machine both sides then meet the same load (their CPU times are kept apart)
-    timing, reference, records = Timing(0, 0.0, 0.0), Timing(0, 0.0, 0.0), []
-    for part, clips in run_epochs(dataset, args.num_clips, cfg.solver.batch_size, workers,
-                                  collate_clips):
-        timing += part
+    reference, records = Timing(0, 0.0, 0.0), []
+
+    def after_epoch(clips):
+        nonlocal reference
         epoch_records = clip_records(clips, dataset.source_path, dataset.video_path)
-        records += epoch_records
+        records.extend(epoch_records)
         if not args.no_reference:
             reference += run_reference(epoch_records)
+
+    timing = run_loader(dataset, args.num_clips, cfg.solver.batch_size, workers,
+                        collate_clips, after_epoch)
     what = ("decode + uint8 crops + collate; normalised on the model's device, not counted"
             if cfg.data.normalize_on_device else "decode + transform + collate")
     print(f"loader:    {timing.clips_per_s:8.2f} clips/s  {timing.cpu_per_clip:.4f} CPU-s/clip "

@@ -1,8 +1,8 @@
 """Measure a clip dataset's data path against a plain PyAV seek-and-decode of the same clips
 (``tools/benchmark_data.py``; in the spirit of PySlowFast's ``benchmark_data_loading``).
 
-The loader side runs the dataset exactly as training does (a DataLoader with the config's
-batch size and workers, ``collate_clips``, epochs selected with ``set_epoch``); every clip it
+The loader side runs the dataset exactly as training does (one DataLoader with the config's
+batch size and workers for all epochs, ``collate_clips``, each item in its epoch); every clip it
 produced is recorded (video path, frame numbers, presentation timestamps). The reference side
 then decodes the same frames of the same files the plainest way (``tools/benchmark_data.py``
 runs it after each epoch of the loader on that epoch's clips, so that both sides meet the same
@@ -19,7 +19,7 @@ import resource
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Sequence, Tuple
 
 import av
 import numpy as np
@@ -27,13 +27,22 @@ import numpy as np
 from sgfb.data.video import index_video
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _own_cpu() -> float:
+    return _cpu(resource.RUSAGE_SELF)
+
+
+def _children_cpu() -> float:
+    return _cpu(resource.RUSAGE_CHILDREN)
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process and of its reaped children."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
+    return _own_cpu() + _children_cpu()
 
 
 @dataclass
@@ -88,26 +97,46 @@ def epoch_items(num_items: int, num_clips: int) -> List[Tuple[int, List[int]]]:
     return out
 
 
-def run_epochs(dataset: Any, num_clips: int, batch_size: int, workers: int,
-               collate: Any) -> Iterator[Tuple[Timing, List[Tuple[str, List[int]]]]]:
-    """Run ``num_clips`` items through DataLoaders as the trainer does (one per epoch);
-    yields each epoch's timing and ``[(video_id, frame indices)]`` of its clips, in order.
-    Work the caller does between epochs (e.g. the reference on that epoch's clips, so both
-    sides see the same machine load) is not counted."""
+def run_loader(dataset: Any, num_clips: int, batch_size: int, workers: int, collate: Any,
+               after_epoch: Callable[[List[Tuple[str, List[int]]]], None]) -> Timing:
+    """Run ``num_clips`` items through one DataLoader for every epoch, as the trainer does
+    (:class:`~sgfb.data.epoch_items.EpochItems`: its workers start once); calls
+    ``after_epoch([(video_id, frame indices)])`` with each epoch's clips as soon as that
+    epoch's last batch arrived (e.g. the reference on those clips, so both sides meet the same
+    machine load). Returns the loader's timing: this process's CPU and wall time outside
+    ``after_epoch`` plus the CPU of the workers, counted when they exit at the end (work they
+    prefetch meanwhile is loader work)."""
     from torch.utils.data import DataLoader
 
-    for epoch, items in epoch_items(len(dataset), num_clips):
-        clips: List[Tuple[str, List[int]]] = []
-        cpu0, wall0 = cpu_seconds(), time.perf_counter()
-        dataset.set_epoch(epoch)
-        batches = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
-        loader = DataLoader(dataset, batch_sampler=batches, collate_fn=collate,
-                            num_workers=workers)
-        for batch in loader:
-            for video_id, indices in zip(batch["video_id"], batch["frame_indices"]):
-                clips.append((video_id, indices.tolist()))
-        del loader  # workers exit and are reaped: their CPU time is counted
-        yield Timing(len(clips), cpu_seconds() - cpu0, time.perf_counter() - wall0), clips
+    from sgfb.data.epoch_items import EpochItems
+
+    epochs = epoch_items(len(dataset), num_clips)
+    batches = [[(epoch, i) for i in items[start:start + batch_size]]
+               for epoch, items in epochs for start in range(0, len(items), batch_size)]
+    ends = {}  # batch number -> clips of the epoch it completes
+    count = 0
+    for epoch, items in epochs:
+        count += -(-len(items) // batch_size)
+        ends[count - 1] = len(items)
+    children0 = _children_cpu()
+    own_cpu, wall, clips = 0.0, 0.0, []
+    cpu0, wall0 = _own_cpu(), time.perf_counter()
+    loader = DataLoader(EpochItems(dataset), batch_sampler=batches, collate_fn=collate,
+                        num_workers=workers)
+    for number, batch in enumerate(loader):
+        for video_id, indices in zip(batch["video_id"], batch["frame_indices"]):
+            clips.append((video_id, indices.tolist()))
+        if number in ends:
+            own_cpu += _own_cpu() - cpu0
+            wall += time.perf_counter() - wall0
+            after_epoch(clips)
+            clips = []
+            cpu0, wall0 = _own_cpu(), time.perf_counter()
+    del loader  # the workers exit and are reaped: their CPU time is counted
+    own_cpu += _own_cpu() - cpu0
+    wall += time.perf_counter() - wall0
+    total = sum(ends.values())
+    return Timing(total, own_cpu + _children_cpu() - children0, wall)
 
 
 def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any,

@@ -7,6 +7,12 @@ process ``r`` takes the slice ``[r*batch_size:(r+1)*batch_size]`` of it. So a ru
 iteration ``i`` sees exactly the batches an uninterrupted run would, and N processes with
 batch ``B`` together see the batches of one process with batch ``N*B`` (the last incomplete
 global batch of an epoch is dropped so every process takes the same number of steps).
+
+One DataLoader serves a whole run: :meth:`ResumableBatchSampler.item_batches` names every
+item ``(epoch, index)`` and :class:`sgfb.data.epoch_items.EpochItems` selects the item's epoch
+before reading it,
+so the worker processes start once per run (not once per epoch) and keep what they opened
+(videos, packet indices), while every item still gets its epoch's randomness.
 """
 from __future__ import annotations
 
@@ -59,3 +65,12 @@ class ResumableBatchSampler:
             first = epoch * self.batches_per_epoch
             yield epoch, [self._slice(perm, i - first) for i in range(it, end)]
             it = end
+
+    def item_batches(self, start_iteration: int,
+                     stop_iteration: int) -> Iterator[List[Tuple[int, int]]]:
+        """The batches of iterations ``[start, stop)`` with each item as ``(epoch, index)``,
+        for a DataLoader over :class:`EpochItems`."""
+        for epoch, batches in self.epoch_batches(start_iteration, stop_iteration):
+            for batch in batches:
+                yield [(epoch, index) for index in batch]
+

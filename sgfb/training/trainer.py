@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterator, Optional
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from sgfb.data.epoch_items import EpochItems
 from sgfb.training.hooks import (PREEMPTED, Checkpointer, EvalHook, LRScheduler, MetricsWriter,
                                  Preemption)
 from sgfb.training.loop import SimpleTrainer, StepFn, step_seed
@@ -129,13 +130,12 @@ class Trainer:
     # ------------------------------------------------------------------------ loop
     def _batches(self, start: int) -> Iterator[Any]:
         """The batches of iterations ``start`` .. ``max_iters`` (a function of the iteration:
-        dataset randomness is seeded per (seed, epoch, index) through ``set_epoch``)."""
-        for epoch, batches in self.sampler.epoch_batches(start, self.solver.max_iters):
-            if hasattr(self.dataset, "set_epoch"):
-                self.dataset.set_epoch(epoch)
-            yield from DataLoader(self.dataset, batch_sampler=batches, collate_fn=self.collate,
-                                  num_workers=self.solver.num_workers,
-                                  pin_memory=self.info.device.type == "cuda")
+        dataset randomness is seeded per (seed, epoch, index) through ``set_epoch``), from
+        one DataLoader whose workers serve every epoch (:class:`EpochItems`)."""
+        batches = self.sampler.item_batches(start, self.solver.max_iters)
+        yield from DataLoader(EpochItems(self.dataset), batch_sampler=batches,
+                              collate_fn=self.collate, num_workers=self.solver.num_workers,
+                              pin_memory=self.info.device.type == "cuda")
 
     def train(self, resume: bool = False) -> TrainSummary:
         os.makedirs(self.out_dir, exist_ok=True)

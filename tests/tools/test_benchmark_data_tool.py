@@ -7,13 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from sgfb.data.charades import Charades, CharadesVideo
 from sgfb.data.clip_dataset import CharadesClips
-from sgfb.data.clip_transforms import train_transform
+from sgfb.data.clip_transforms import apply_train_params, resized_size, sample_train_params
 from sgfb.data.clips import random_clip
 from sgfb.data.loader_benchmark import clip_records, epoch_items, reference_clip
 from sgfb.data.video import index_video
@@ -56,7 +57,11 @@ def test_training_items_are_the_reference_frames_transformed(videos, backend):
             indices = random_clip(index.num_frames, 8, 4, rng)
             assert item["frame_indices"].tolist() == indices.tolist()
             frames = reference_clip(path, index.pts[indices].tolist())
-            assert torch.equal(item["frames"], train_transform(frames, rng, 64, (80, 96)))
+            params = sample_train_params(*frames.shape[1:3], rng, 64, (80, 96))
+            height, width = resized_size(*frames.shape[1:3], params.short_side)
+            resized = np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR)
+                                for f in frames])  # frame by frame, as decoded
+            assert torch.equal(item["frames"], apply_train_params(resized, params, 64))
     assert ds.readers.indexed == 3
 
 

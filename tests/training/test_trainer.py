@@ -10,6 +10,7 @@ import torch
 
 from sgfb.utils.checkpoint import load_checkpoint
 from process_util import kill_once_saved
+from sgfb.data.epoch_items import EpochItems
 from sgfb.training.sampler import ResumableBatchSampler
 from sgfb.training.solver import SolverConfig, lr_factor
 
@@ -53,6 +54,61 @@ def test_processes_split_the_global_batch():
     parts = [ResumableBatchSampler(12, 2, rank=r, world_size=2, seed=3) for r in range(2)]
     for it in range(6):
         assert parts[0].batch(it)[1] + parts[1].batch(it)[1] == one.batch(it)[1]
+
+
+def test_item_batches_name_each_item_with_its_epoch():
+    s = ResumableBatchSampler(5, 2, seed=4)  # 2 batches per epoch
+    got = list(s.item_batches(1, 4))
+    assert got == [[(0, i) for i in s.batch(1)[1]], [(1, i) for i in s.batch(2)[1]],
+                   [(1, i) for i in s.batch(3)[1]]]
+
+
+class EpochEcho:
+    """Item ``i`` of epoch ``e`` is ``(e, i, pid)``."""
+
+    def __init__(self):
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return torch.tensor([self.epoch, i, os.getpid()])
+
+
+def test_epoch_items_select_the_epoch_before_reading():
+    items = EpochItems(EpochEcho())
+    assert len(items) == 4
+    assert items[(3, 1)][:2].tolist() == [3, 1] and items[(0, 2)][:2].tolist() == [0, 2]
+    assert EpochItems([10, 11])[(5, 1)] == 11  # datasets without set_epoch read as they are
+
+
+def test_one_worker_process_serves_every_epoch(tmp_path):
+    from sgfb.training.trainer import Trainer
+    from sgfb.utils.distributed import DistInfo
+
+    seen = []
+
+    def record(model, batch):
+        seen.append(batch)
+        return {"loss": model(torch.ones(1, 1)).sum() * 0}
+
+    solver = SolverConfig(optimizer="sgd", lr=0.1, max_iters=6, warmup_iters=0, steps=[],
+                          batch_size=2, checkpoint_every=100, log_every=100, amp=False,
+                          num_workers=1)
+    trainer = Trainer(torch.nn.Linear(1, 1), record, EpochEcho(),
+                      torch.utils.data.default_collate, solver, str(tmp_path),
+                      DistInfo(0, 1, 0, torch.device("cpu")), progress=False,
+                      log=lambda m: None)
+    trainer.train()
+    sampler = ResumableBatchSampler(4, 2, seed=solver.seed)
+    assert [b[:, 0].tolist() for b in seen] == [[it // 2] * 2 for it in range(6)]
+    assert [b[:, 1].tolist() for b in seen] == [sampler.batch(it)[1] for it in range(6)]
+    pids = {int(p) for b in seen for p in b[:, 2]}
+    assert len(pids) == 1 and os.getpid() not in pids  # one worker for the 3 epochs
 
 
 def test_sampler_rejects_a_dataset_smaller_than_a_batch():
