@@ -18,8 +18,9 @@ ALL=(relmat-bigru gine-person-bigru bank-only nn-person-bigru cg-person-bigru
 if [ $# -gt 1 ]; then
     MODELS=("${@:2}")
     for m in "${MODELS[@]}"; do
-        case " ${ALL[*]} " in *" $m "*) ;; *)
-            echo "stsgn_table.sh: error: unknown model '$m' (one of: ${ALL[*]})" >&2; exit 2;;
+        case " ${ALL[*]} " in *" ${m%@0} "*|*" ${m%@0}@0 "*) ;; *)
+            echo "stsgn_table.sh: error: unknown model '$m' (one of: ${ALL[*]}; NAME@0 for T = 0)" >&2
+            exit 2;;
         esac
     done
 else
