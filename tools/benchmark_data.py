@@ -13,9 +13,10 @@ transform; each epoch's clips right after that epoch, so both sides meet the sam
 load) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
 config or an override sets it; otherwise every video of DIR is used with no actions (labels
 do not change the decoding cost). With data.prepared_videos=DIR the loader reads the prepared
-copies (tools/prepare_videos.py) and the reference still decodes the originals; with
-data.normalize_on_device=true the loader hands out uint8 crops (the model normalises them on
-its device, which is not timed here). --clips-out
+copies (tools/prepare_videos.py) and the reference still decodes the originals. The loader
+hands out uint8 crops by default (data.normalize_on_device=true: the model normalises them on
+its device, which is not timed here); data.normalize_on_device=false times the float32
+clips of PySlowFast's loader instead. --clips-out
 writes one JSON line per clip: the video path (and the file the loader read), its frame
 numbers (0-based display indices), their pts, time base and seconds.
 """

@@ -28,7 +28,10 @@ Videos are read from ``videos_dir/VIDEO_ID.mp4`` through a per-process
 the process (of each DataLoader worker) and the most recently used readers stay open, so an
 item costs only the seek to the keyframe before its clip and the decoding up to the clip's
 last frame (single-threaded: the workers use the cores); only the clip's frames are
-converted to RGB. A video that cannot be decoded raises
+converted to RGB, and a training clip's frames are resized to the drawn short side one by one
+as they are decoded (:meth:`ClipTransform.sample` draws before decoding; bilinear as
+PySlowFast, within 1 grey level of resizing the stacked clip), so the full-size clip is never
+stacked. A video that cannot be decoded raises
 :class:`~sgfb.data.video.VideoDecodeError` naming the file; :meth:`CharadesClips.check_videos`
 lists the unreadable videos up front.
 """
@@ -45,7 +48,7 @@ from torch.utils.data import Dataset, get_worker_info
 
 from sgfb.data.action_genome import FpsSource
 from sgfb.data.charades import Charades
-from sgfb.data.clip_transforms import DEFAULT_MEAN, DEFAULT_STD, ClipTransform
+from sgfb.data.clip_transforms import DEFAULT_MEAN, DEFAULT_STD, ClipTransform, resized_size
 from sgfb.data.clips import clip_center_seconds, clip_labels, clip_span_seconds, random_clip, \
     test_clips
 from sgfb.data.prepared_videos import PreparedVideos
@@ -217,10 +220,14 @@ class CharadesClips(Dataset):
             reader = self.readers.reader(path)
             if self.split == "train":
                 indices = random_clip(reader.num_frames, self.num_frames, self.stride, rng)
+                params = self.transform.sample(reader.height, reader.width, rng)
+                height, width = resized_size(reader.height, reader.width, params.short_side)
+                frames = reader.get_frames(indices, size=(width, height),
+                                           interpolation="bilinear")
             else:
                 indices = test_clips(reader.num_frames, self.num_frames, self.stride,
                                      self.num_temporal_views)[view]
-            frames = reader.get_frames(indices)
+                frames = reader.get_frames(indices)
             fps = self._video_fps(video_id, reader.fps)
         except VideoDecodeError as err:
             self.readers.discard(path)
@@ -230,7 +237,8 @@ class CharadesClips(Dataset):
             raise
         t0, t1 = clip_span_seconds(indices, fps)
         item: Dict[str, Any] = {
-            "frames": self.transform(frames, rng),
+            "frames": (self.transform.apply(frames, params) if self.split == "train"
+                       else self.transform(frames)),
             "labels": torch.from_numpy(
                 clip_labels(self.charades, video_id, t0, t1, self.num_classes)),
             "video_id": video_id,

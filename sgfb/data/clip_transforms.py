@@ -262,3 +262,15 @@ class ClipTransform:
                                    self.mean, self.std, self.uint8)
         return test_transform(frames, self.crop, self.num_crops, self.mean, self.std,
                               self.uint8)
+
+    def sample(self, height: int, width: int, rng: np.random.Generator) -> TrainCropParams:
+        """The training draws for a ``height x width`` clip, before it is decoded (the same
+        draws, in the same order, as ``__call__``), so the decoder can resize each frame to
+        ``resized_size(height, width, params.short_side)`` as it goes."""
+        return sample_train_params(height, width, rng, self.crop, self.scale_range,
+                                   self.flip_prob)
+
+    def apply(self, frames: Frames, params: TrainCropParams) -> torch.Tensor:
+        """The training transform with drawn ``params``; ``frames`` at full size or already
+        resized to the drawn short side (then the resize is skipped)."""
+        return apply_train_params(frames, params, self.crop, self.mean, self.std, self.uint8)

@@ -173,8 +173,8 @@ class PyAVVideoReader(VideoReader):
             self._next = position + 1
             return position, frame
 
-    def _read_sorted(self, wanted: np.ndarray,
-                     size: Optional[Size]) -> Iterator[Tuple[int, np.ndarray]]:
+    def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
+                     interpolation: str = "area") -> Iterator[Tuple[int, np.ndarray]]:
         keyframes = self._index.keyframes
         seekable = self._index.pts is not None
         if self._skip_nonref:
@@ -200,7 +200,7 @@ class PyAVVideoReader(VideoReader):
                 raise VideoDecodeError(
                     f"{self._path}: the decoder skipped frame {target} (next frame was "
                     f"{position}); the file is damaged")
-            yield target, _resize(_displayed(frame, self._index.rotation), size)
+            yield target, _resize(_displayed(frame, self._index.rotation), size, interpolation)
 
     def close(self) -> None:
         self._frames = None

@@ -24,14 +24,27 @@ def _displayed(frame: Any, rotation: int) -> np.ndarray:
     return rgb
 
 
-def _resize(frame: np.ndarray, size: Optional[Size]) -> np.ndarray:
-    """Resize ``[H, W, 3]`` to ``size=(W, H)``: area averaging to shrink, bilinear to enlarge."""
+#: How :meth:`VideoReader.get_frames` resizes: ``"area"`` averages to shrink (bilinear to
+#: enlarge), for images that are looked at or detected on; ``"bilinear"`` always samples
+#: bilinearly with half-pixel centres and no antialiasing, as PySlowFast's training resize
+#: (``torch.nn.functional.interpolate(..., "bilinear", align_corners=False)``; OpenCV's
+#: fixed-point version, within 1 grey level of it).
+INTERPOLATIONS = ("area", "bilinear")
+
+
+def _resize(frame: np.ndarray, size: Optional[Size], interpolation: str = "area") -> np.ndarray:
+    """Resize ``[H, W, 3]`` to ``size=(W, H)`` (see :data:`INTERPOLATIONS`)."""
     if size is None or (frame.shape[1], frame.shape[0]) == tuple(size):
         return frame
     width, height = int(size[0]), int(size[1])
     shrink = width * height < frame.shape[0] * frame.shape[1]
-    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(frame, (width, height), interpolation=interpolation)
+    flag = cv2.INTER_AREA if shrink and interpolation == "area" else cv2.INTER_LINEAR
+    return cv2.resize(frame, (width, height), interpolation=flag)
+
+
+def _check_interpolation(interpolation: str) -> None:
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
 
 
 class VideoReader(ABC):
@@ -100,14 +113,18 @@ class VideoReader(ABC):
                 f"(the video has {self.num_frames} frames, indices 0..{self.num_frames - 1})")
         return array
 
-    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
-        """Frames at ``indices`` (any order, repeats allowed): uint8 ``[N, H, W, 3]`` RGB."""
+    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None,
+                   interpolation: str = "area") -> np.ndarray:
+        """Frames at ``indices`` (any order, repeats allowed): uint8 ``[N, H, W, 3]`` RGB;
+        ``size=(W, H)``: each frame resized as it is decoded (:data:`INTERPOLATIONS`), so the
+        full-size frames are never held together."""
         array = self._check_indices(indices)
+        _check_interpolation(interpolation)
         if array.size == 0:
             width, height = size if size is not None else (self.width, self.height)
             return np.zeros((0, height, width, 3), dtype=np.uint8)
         wanted = np.unique(array)
-        frames: Dict[int, np.ndarray] = dict(self._read_sorted(wanted, size))
+        frames: Dict[int, np.ndarray] = dict(self._read_sorted(wanted, size, interpolation))
         return np.stack([frames[int(i)] for i in array])
 
     def clip(self, start: int, num_frames: int, stride: int = 1,
@@ -134,8 +151,8 @@ class VideoReader(ABC):
             yield from self._read_sorted(wanted, size)
 
     @abstractmethod
-    def _read_sorted(self, wanted: np.ndarray,
-                     size: Optional[Size]) -> Iterator[Tuple[int, np.ndarray]]:
+    def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
+                     interpolation: str = "area") -> Iterator[Tuple[int, np.ndarray]]:
         """Yield ``(index, frame)`` for sorted, distinct, valid ``wanted`` indices."""
 
     @abstractmethod
@@ -165,7 +182,8 @@ class BatchVideoReader(VideoReader):
     def _decode_batch(self, indices: np.ndarray) -> np.ndarray:
         """Frames ``indices`` (sorted or not) as displayed; errors name the file."""
 
-    def _batch(self, indices: np.ndarray, size: Optional[Size]) -> np.ndarray:
+    def _batch(self, indices: np.ndarray, size: Optional[Size],
+               interpolation: str = "area") -> np.ndarray:
         frames = self._decode_batch(indices)
         if frames.shape[1:3] != (self.height, self.width):
             raise VideoDecodeError(
@@ -173,16 +191,19 @@ class BatchVideoReader(VideoReader):
                 f"frames, the displayed size is {self.width}x{self.height}{self._size_hint()}")
         if size is None:
             return frames
-        return np.stack([_resize(frame, size) for frame in frames])
+        return np.stack([_resize(frame, size, interpolation) for frame in frames])
 
-    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None) -> np.ndarray:
+    def get_frames(self, indices: Sequence[int], size: Optional[Size] = None,
+                   interpolation: str = "area") -> np.ndarray:
         array = self._check_indices(indices)
         if array.size == 0:
-            return super().get_frames(array, size)
-        return self._batch(array, size)
+            return super().get_frames(array, size, interpolation)
+        _check_interpolation(interpolation)
+        return self._batch(array, size, interpolation)
 
     def _read_sorted(self, wanted: np.ndarray, size: Optional[Size],
+                     interpolation: str = "area",
                      chunk: int = 8) -> Iterator[Tuple[int, np.ndarray]]:
         for begin in range(0, len(wanted), chunk):
             part = wanted[begin:begin + chunk]
-            yield from zip((int(i) for i in part), self._batch(part, size))
+            yield from zip((int(i) for i in part), self._batch(part, size, interpolation))

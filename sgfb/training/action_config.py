@@ -23,12 +23,13 @@ class ActionDataConfig:
     # decord; pyav is the default because it was the cheaper exact one for 32x4 clips
     # (docs/benchmarks.md, training data loader)
     video_backend: str = "pyav"
-    # true: the loader hands out uint8 crops (resized, cropped, flipped as usual) and the
-    # model normalises them, (x / 255 - mean) / std, on its device before the backbone: less
-    # loader CPU per clip and 4x fewer bytes from the workers to the GPU; the same model
-    # input (docs/benchmarks.md, training data loader). Recorded in checkpoints (their
-    # preprocessing), so inference prepares clips the same way.
-    normalize_on_device: bool = False
+    # true (default): the loader hands out uint8 crops (resized, cropped, flipped as usual)
+    # and the model normalises them, (x / 255 - mean) / std, on its device before the
+    # backbone: less loader CPU per clip and 4x fewer bytes from the workers to the GPU; the
+    # same model input (docs/benchmarks.md, training data loader). false: float32 clips
+    # out of the loader, as PySlowFast. Recorded in checkpoints (their preprocessing), so
+    # inference prepares clips the same way; checkpoints without the record mean false.
+    normalize_on_device: bool = True
     train_csv: str = ""              # Charades_v1_train.csv
     test_csv: str = ""               # Charades_v1_test.csv
     classes: str = ""                # Charades_v1_classes.txt

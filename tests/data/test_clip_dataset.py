@@ -13,8 +13,8 @@ from torch.utils.data import DataLoader
 
 from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
-from sgfb.data.clip_transforms import normalize_clips, test_transform as make_test_transform, \
-    train_transform
+from sgfb.data.clip_transforms import apply_train_params, normalize_clips, resized_size, \
+    sample_train_params, test_transform as make_test_transform
 from sgfb.data.clips import clip_labels, clip_span_seconds, random_clip, \
     test_clips as make_test_clips
 from sgfb.synthetic import make_synthetic
@@ -55,9 +55,17 @@ def test_train_item_matches_the_pipeline_by_hand(world):
     fps = json.loads((out / "charades" / "video_fps.json").read_text())[ids[1] + ".mp4"]
     with open_video(str(out / "videos" / f"{ids[1]}.mp4")) as reader:
         indices = random_clip(reader.num_frames, 4, 8, rng)
-        frames = reader.get_frames(indices)
+        full = reader.get_frames(indices)
+        params = sample_train_params(240, 320, rng, crop=32, scale_range=(36, 44))
+        height, width = resized_size(240, 320, params.short_side)
+        # each frame resized to the drawn short side as it is decoded
+        frames = reader.get_frames(indices, size=(width, height), interpolation="bilinear")
     assert item["frame_indices"].tolist() == indices.tolist()
-    assert torch.equal(item["frames"], train_transform(frames, rng, crop=32, scale_range=(36, 44)))
+    assert torch.equal(item["frames"], apply_train_params(frames, params, crop=32))
+    # within 1 grey level of resizing the stacked full-size clip (PySlowFast's way)
+    stacked = apply_train_params(full, params, crop=32, uint8=True).int()
+    fused = apply_train_params(frames, params, crop=32, uint8=True).int()
+    assert 0 < (stacked - fused).abs().max() <= 1
     t0, t1 = clip_span_seconds(indices, fps)
     assert item["center_time"] == pytest.approx((indices[0] + indices[-1]) / 2 / fps)
     assert item["labels"].tolist() == clip_labels(charades, ids[1], t0, t1).tolist()

@@ -131,6 +131,15 @@ def test_resize_and_out_of_range(videos, backend):
         full = video.get_frames([3])[0]
         np.testing.assert_array_equal(small[0], cv2.resize(full, (48, 32),
                                                            interpolation=cv2.INTER_AREA))
+        linear = video.get_frames([4, 3, 4], size=(40, 26), interpolation="bilinear")
+        assert linear.shape == (3, 26, 40, 3)
+        np.testing.assert_array_equal(linear[1], cv2.resize(full, (40, 26),
+                                                            interpolation=cv2.INTER_LINEAR))
+        np.testing.assert_array_equal(linear[0], linear[2])
+        area = video.get_frames([3], size=(40, 26))[0]  # averaging: another filter
+        assert not np.array_equal(linear[1], area)
+        with pytest.raises(ValueError, match="interpolation must be one of"):
+            video.get_frames([3], size=(48, 32), interpolation="cubic")
         assert video.get_frames([]).shape == (0, 64, 96, 3)
         with pytest.raises(IndexError, match=r"v25\.mp4.*frame index 40"):
             video.get_frames([0, N])
