@@ -2,8 +2,8 @@
 (``tools/benchmark_data.py``; in the spirit of PySlowFast's ``benchmark_data_loading``).
 
 The loader side runs the dataset exactly as training does (one DataLoader with the config's
-batch size and workers for all epochs, ``collate_clips``, each item in its epoch); every clip it
-produced is recorded (video path, frame numbers, presentation timestamps). The reference side
+batch size and workers for all epochs, ``collate_clips``, each item in its epoch); every clip
+it produced is recorded (video path, frame numbers, presentation timestamps). The reference side
 then decodes the same frames of the same files the plainest way (``tools/benchmark_data.py``
 runs it after each epoch of the loader on that epoch's clips, so that both sides meet the same
 machine load on a shared machine): open the file, seek to the
@@ -115,7 +115,7 @@ def run_loader(dataset: Any, num_clips: int, batch_size: int, workers: int, coll
                for epoch, items in epochs for start in range(0, len(items), batch_size)]
     ends = {}  # batch number -> clips of the epoch it completes
     count = 0
-    for epoch, items in epochs:
+    for _, items in epochs:
         count += -(-len(items) // batch_size)
         ends[count - 1] = len(items)
     children0 = _children_cpu()

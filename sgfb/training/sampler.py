@@ -10,9 +10,8 @@ global batch of an epoch is dropped so every process takes the same number of st
 
 One DataLoader serves a whole run: :meth:`ResumableBatchSampler.item_batches` names every
 item ``(epoch, index)`` and :class:`sgfb.data.epoch_items.EpochItems` selects the item's epoch
-before reading it,
-so the worker processes start once per run (not once per epoch) and keep what they opened
-(videos, packet indices), while every item still gets its epoch's randomness.
+before reading it, so the worker processes start once per run (not once per epoch) and keep
+what they opened (videos, packet indices), while every item still gets its epoch's randomness.
 """
 from __future__ import annotations
 
