@@ -69,19 +69,37 @@ def _pairs_or_default(counts: np.ndarray, pairs: Optional[np.ndarray]) -> np.nda
     return np.maximum(pairs, counts.max(1, keepdims=True))
 
 
-def frequency_probabilities(counts: np.ndarray, pair_counts: Optional[np.ndarray] = None,
-                            eps: float = 1.0) -> np.ndarray:
-    """``[36, 26]`` smoothed ``p(r | c)`` (module docstring); attention rows sum to 1."""
+def _checked(counts: np.ndarray, eps: float) -> np.ndarray:
     counts = np.asarray(counts, np.float64)
     if counts.shape != (NUM_OBJECTS, NUM_RELATIONSHIPS):
         raise ValueError(f"expected [{NUM_OBJECTS}, {NUM_RELATIONSHIPS}] counts, got {counts.shape}")
     if eps <= 0:
         raise ValueError(f"frequency smoothing eps must be > 0, got {eps}")
+    return counts
+
+
+def frequency_probabilities(counts: np.ndarray, pair_counts: Optional[np.ndarray] = None,
+                            eps: float = 1.0) -> np.ndarray:
+    """``[36, 26]`` smoothed ``p(r | c)`` (module docstring); attention rows sum to 1."""
+    counts = _checked(counts, eps)
+    return _smoothed(counts, _pairs_or_default(counts, pair_counts), eps)
+
+
+def _smoothed(counts: np.ndarray, pairs: np.ndarray, eps: float) -> np.ndarray:
+    """``[K, 26]`` smoothed frequencies of ``counts`` ``[K, 26]`` over ``pairs`` ``[K, 1]``."""
     attn = GROUP_SLICES["attention"]
-    probs = (counts + eps) / (_pairs_or_default(counts, pair_counts) + 2 * eps)
+    probs = (counts + eps) / (pairs + 2 * eps)
     n_attn = counts[:, attn]
     probs[:, attn] = (n_attn + eps) / (n_attn.sum(1, keepdims=True) + n_attn.shape[1] * eps)
     return probs
+
+
+def _logits(probs: np.ndarray) -> np.ndarray:
+    """float32 ``log p`` in the attention columns, ``logit p`` elsewhere."""
+    logits = np.log(probs) - np.log1p(-probs)
+    attn = GROUP_SLICES["attention"]
+    logits[..., attn] = np.log(probs[..., attn])
+    return logits.astype(np.float32)
 
 
 def log_frequency_init(counts: np.ndarray, eps: float = 1.0,
@@ -91,11 +109,17 @@ def log_frequency_init(counts: np.ndarray, eps: float = 1.0,
     Attention columns hold ``log p`` (softmax-compatible), spatial and contacting columns
     ``logit p`` (sigmoid-compatible); see the module docstring.
     """
-    probs = frequency_probabilities(counts, pair_counts, eps)
-    logits = np.log(probs) - np.log1p(-probs)
-    attn = GROUP_SLICES["attention"]
-    logits[:, attn] = np.log(probs[:, attn])
-    return logits.astype(np.float32)
+    return _logits(frequency_probabilities(counts, pair_counts, eps))
+
+
+def marginal_logits(counts: np.ndarray, eps: float = 1.0,
+                    pair_counts: Optional[np.ndarray] = None) -> np.ndarray:
+    """``[26]`` float32 logits of the smoothed training marginals, whatever the object class:
+    the counts summed over classes, smoothed and stored as :func:`log_frequency_init` does
+    (``log p`` for attention, ``logit p`` for spatial and contacting)."""
+    counts = _checked(counts, eps)
+    pairs = _pairs_or_default(counts, pair_counts).sum(keepdims=True)
+    return _logits(_smoothed(counts.sum(0, keepdims=True), pairs, eps))[0]
 
 
 class FrequencyPrior(nn.Module):

@@ -134,6 +134,8 @@ class RelationHeadConfig:
     window (annotated frames on each side), attention heads, layers per encoder/decoder, the
     dropout of its transformer layers and whether they are pre-norm (checkpoints written
     before the option are post-norm: :func:`sgfb.models.scene_graph.load_scene_graph_model`).
+    ``marginal_bias``: IMP's predicate scores start at the training marginals instead of 0
+    (without it IMP collapses to the marginals under AdamW: :mod:`sgfb.relations.imp`).
     """
 
     kind: str = "reldn"
@@ -154,3 +156,4 @@ class RelationHeadConfig:
     layers: int = 1
     dropout: float = 0.1
     norm_first: bool = True
+    marginal_bias: bool = True

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgfb.relations.frequency import FrequencyPrior, log_frequency_init
+from sgfb.relations.frequency import FrequencyPrior, log_frequency_init, marginal_logits
 from sgfb.relations.graph_rcnn import GraphRCNNHead
 from sgfb.relations.head import RelationHead, RelationHeadConfig
 from sgfb.relations.imp import IMPHead
@@ -39,8 +39,10 @@ from sgfb.relations.names import HEAD_KINDS
 from sgfb.relations.sttran import STTranHead
 from sgfb.relations.vrd import VRDHead
 
-#: builder(cfg, in_channels, log-frequency init [36, 26] or None) -> head
-Builder = Callable[[RelationHeadConfig, int, Optional[torch.Tensor]], nn.Module]
+#: builder(cfg, in_channels, log-frequency init [36, 26] or None, marginal logits [26] or
+#: None) -> head
+Builder = Callable[[RelationHeadConfig, int, Optional[torch.Tensor], Optional[torch.Tensor]],
+                   nn.Module]
 
 
 def _pooling(cfg: RelationHeadConfig) -> dict:
@@ -48,14 +50,16 @@ def _pooling(cfg: RelationHeadConfig) -> dict:
                 featmap_names=tuple(cfg.featmap_names))
 
 
-def _reldn(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.Tensor]) -> nn.Module:
+def _reldn(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.Tensor],
+           marginal: Optional[torch.Tensor]) -> nn.Module:
     return RelationHead(in_channels=in_channels, hidden_dim=cfg.hidden_dim,
                         geometry_hidden=cfg.geometry_hidden, use_visual=cfg.use_visual,
                         use_geometry=cfg.use_geometry, use_frequency=cfg.use_frequency,
                         frequency_init=init, min_box_size=cfg.min_box_size, **_pooling(cfg))
 
 
-def _frequency(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.Tensor]) -> nn.Module:
+def _frequency(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.Tensor],
+               marginal: Optional[torch.Tensor]) -> nn.Module:
     if init is None:
         raise ValueError("the frequency prior head needs training-set frequency counts")
     return FrequencyPrior(init)
@@ -65,12 +69,16 @@ def _frequency(cfg: RelationHeadConfig, in_channels: int, init: Optional[torch.T
 HEAD_BUILDERS: Dict[str, Builder] = {
     "reldn": _reldn,
     "frequency": _frequency,
-    "vrd": lambda cfg, c, init: VRDHead(c, cfg.hidden_dim, **_pooling(cfg)),
-    "imp": lambda cfg, c, init: IMPHead(c, cfg.hidden_dim, cfg.iterations, **_pooling(cfg)),
-    "msdn": lambda cfg, c, init: MSDNHead(c, cfg.hidden_dim, cfg.iterations, **_pooling(cfg)),
-    "graph_rcnn": lambda cfg, c, init: GraphRCNNHead(c, cfg.hidden_dim, cfg.iterations,
-                                                     cfg.relation_proposals, **_pooling(cfg)),
-    "sttran": lambda cfg, c, init: STTranHead(c, cfg.hidden_dim, cfg.window, cfg.attention_heads,
+    "vrd": lambda cfg, c, init, marginal: VRDHead(c, cfg.hidden_dim, **_pooling(cfg)),
+    "imp": lambda cfg, c, init, marginal: IMPHead(
+        c, cfg.hidden_dim, cfg.iterations,
+        score_bias=marginal if cfg.marginal_bias else None, **_pooling(cfg)),
+    "msdn": lambda cfg, c, init, marginal: MSDNHead(c, cfg.hidden_dim, cfg.iterations,
+                                                    **_pooling(cfg)),
+    "graph_rcnn": lambda cfg, c, init, marginal: GraphRCNNHead(c, cfg.hidden_dim, cfg.iterations,
+                                                               cfg.relation_proposals,
+                                                               **_pooling(cfg)),
+    "sttran": lambda cfg, c, init, marginal: STTranHead(c, cfg.hidden_dim, cfg.window, cfg.attention_heads,
                                               cfg.layers, min_box_size=cfg.min_box_size,
                                               dropout=cfg.dropout,
                                               frequency_init=init if cfg.use_frequency else None,
@@ -89,15 +97,19 @@ def build_relation_head(cfg: RelationHeadConfig, in_channels: int,
     :func:`~sgfb.relations.frequency.count_relationships`; they initialise the frequency bias
     (``"reldn"``, and ``"sttran"`` with ``use_frequency``; zeros when absent) or define the
     prior (``"frequency"``, required); the Table 5 baselines have no frequency term (as in
-    their papers).
+    their papers). IMP's predicate scores start at their marginals over all classes
+    (:func:`~sgfb.relations.frequency.marginal_logits`) when ``cfg.marginal_bias`` and counts
+    are given (:mod:`sgfb.relations.imp`).
     """
     if cfg.kind not in HEAD_BUILDERS:
         raise ValueError(f"unknown relation head kind {cfg.kind!r}; choose from "
                          f"{', '.join(HEAD_KINDS)}")
-    init = None
+    init = marginal = None
     if frequency_counts is not None:
         init = torch.from_numpy(log_frequency_init(frequency_counts, cfg.frequency_eps, pair_counts))
-    return HEAD_BUILDERS[cfg.kind](cfg, in_channels, init)
+        marginal = torch.from_numpy(marginal_logits(frequency_counts, cfg.frequency_eps,
+                                                    pair_counts))
+    return HEAD_BUILDERS[cfg.kind](cfg, in_channels, init, marginal)
 
 
 def is_temporal(head: nn.Module) -> bool:

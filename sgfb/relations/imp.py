@@ -17,10 +17,28 @@ boxes), so the person node pools over all of its frame's edges and an object nod
 one edge; outputs are AG's three predicate groups; object classes come from the detector (the
 node states are not classified). ``iterations`` (2 by default, the paper's best was 2) sets
 the number of message-passing rounds.
+
+Where the predicate scores start (``score_bias``, ``relations.marginal_bias`` in configs, on by
+default). The paper does not say how the readout of the edge states is initialised. Starting
+it at zero, as the other heads do, IMP does not learn under AdamW (Table 5 schedule: lr 1e-3,
+10 warm-up iterations): the loss starts at 17 (every sigmoid at 1/2), and the quickest way
+down is the marginals (about 5.4), which the readout's bias reaches only at lr per step while
+its 26 x D weights reach them in a few steps if every edge state is the same saturated
+vector. Within 20 iterations the GRU inputs grow from 0.3 to 11 (rms), the candidate's tanh
+and the update gate saturate, the edge states of all pairs become equal, the gradient below
+the edge GRU falls by 4 orders of magnitude and never recovers: the head predicts the
+marginals whatever the pair (docs/results.md, Table 5, "IMP"). The bounded GRU states are
+what makes this a dead end; heads that read unbounded ReLU features recover. So the bias
+starts at the training marginals over all object classes (log-probabilities for attention,
+log-odds for spatial and contacting; :func:`~sgfb.relations.frequency.marginal_logits`), the
+prior initialisation of Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017 §4.1,
+and the weights have no constant to carry. It is the same for every pair, so it is no
+frequency prior per class (the paper's IMP has none); ``score_bias=None``
+(``relations.marginal_bias=false``) gives the zero start.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
@@ -37,7 +55,8 @@ class IMPHead(nn.Module):
 
     def __init__(self, in_channels: int, hidden_dim: int = 512, iterations: int = 2,
                  pool_size: int = 7, sampling_ratio: int = 2,
-                 featmap_names: Sequence[str] = ("0", "1", "2", "3")) -> None:
+                 featmap_names: Sequence[str] = ("0", "1", "2", "3"),
+                 score_bias: Optional[torch.Tensor] = None) -> None:
         super().__init__()
         if iterations < 1:
             raise ValueError(f"IMP needs at least one message-passing iteration, got {iterations}")
@@ -51,6 +70,12 @@ class IMPHead(nn.Module):
         self.gate_subject = nn.Linear(2 * hidden_dim, 1)
         self.gate_object = nn.Linear(2 * hidden_dim, 1)
         self.scores = zero_linear(hidden_dim, NUM_RELATIONSHIPS)
+        if score_bias is not None:       # the marginals (module docstring)
+            if tuple(score_bias.shape) != (NUM_RELATIONSHIPS,):
+                raise ValueError(f"expected a [{NUM_RELATIONSHIPS}] score bias, "
+                                 f"got {tuple(score_bias.shape)}")
+            with torch.no_grad():
+                self.scores.bias.copy_(score_bias)
 
     def messages(self, person: torch.Tensor, objects: torch.Tensor, edges: torch.Tensor,
                  frame_index: torch.Tensor):
