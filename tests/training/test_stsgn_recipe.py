@@ -1,5 +1,6 @@
 """The training-recipe keys beyond the paper (issue #15): schedule, losses, selection,
 regularisers, and the per-epoch history a run writes."""
+import copy
 import math
 
 import pytest
@@ -12,8 +13,8 @@ from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import ModelConfig, build_stsgn
 from sgfb.training.stsgn_monitor import part_of, read_history
 from sgfb.stsgn.tasks import build_samples
-from sgfb.training.stsgn_loop import (TrainConfig, loss_of, lr_factor, paper_recipe,
-                                 positive_weights, train)
+from sgfb.training.stsgn_loop import (TrainConfig, WeightAverage, loss_of, lr_factor,
+                                      paper_recipe, positive_weights, train)
 
 
 def test_lr_warmup_then_cosine():
@@ -97,6 +98,41 @@ def test_history_is_written_and_selection_follows_val_map(tmp_path):
     assert result.best_epoch == best
     assert rows[0]["lr"] == pytest.approx(1e-3 / 5)   # 18 samples / 4 = 5 warm-up steps: 1/5
     assert any(p.name.startswith("events") for p in (tmp_path / "tb").iterdir())
+
+
+def test_weight_average_by_hand():
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema = WeightAverage(model, 0.75)
+    for w in (3.0, 5.0):
+        with torch.no_grad():
+            model.weight.fill_(w)
+        ema.after_step()
+    # 0.75 * 1 + 0.25 * 3 = 1.5; 0.75 * 1.5 + 0.25 * 5 = 2.375
+    assert float(ema.average.weight) == pytest.approx(2.375)
+    assert float(model.weight) == 5.0 and not ema.average.weight.requires_grad
+    with pytest.raises(ValueError, match="ema_decay"):
+        WeightAverage(model, 1.0)
+
+
+def test_ema_weights_are_evaluated_and_kept():
+    samples, graphs = _world()
+    cfg = dict(lr=1e-2, batch_size=4, max_epochs=2, patience=10, progress=False,
+               eval_train=False)
+    torch.manual_seed(0)
+    start = build_stsgn(ModelConfig("relmat-max", num_classes=2, hidden=8, channels=12))
+    initial = {k: v.clone() for k, v in start.state_dict().items()}
+    plain, averaged = copy.deepcopy(start), copy.deepcopy(start)
+    train(plain, graphs, samples, samples, TrainConfig(**cfg), log=lambda _: None)
+    # an average that hardly moves: the kept weights stay at the initial ones, the raw ones not
+    torch.manual_seed(0)
+    train(averaged, graphs, samples, samples, TrainConfig(**cfg, ema_decay=1 - 1e-9),
+          log=lambda _: None)
+    w = "classifier.weight"
+    assert torch.allclose(averaged.state_dict()[w], initial[w], atol=1e-6)
+    assert not torch.allclose(plain.state_dict()[w], initial[w], atol=1e-3)
+    assert paper_recipe(TrainConfig(ema_decay=0.99)).ema_decay == 0.0
 
 
 def test_unknown_recipe_value_is_named():
