@@ -11,7 +11,7 @@ chosen on validation videos of the real AG subset, ``paper_recipe`` and
 ``warmup_epochs`` and ``schedule`` (linear warm-up, then constant or cosine), ``loss``
 (``bce`` or ``focal`` with ``focal_gamma``), ``pos_weight_power`` (per-class positive weight
 ``(negatives / positives) ** power`` from the training set, capped at ``pos_weight_max``),
-``grad_clip``, ``ema_decay`` (evaluate, select and keep an exponential moving average of
+``grad_clip``, ``label_smoothing``, ``ema_decay`` (evaluate, select and keep an exponential moving average of
 the weights, updated after every step: ``avg = decay * avg + (1 - decay) * w``).
 """
 from __future__ import annotations
@@ -53,6 +53,7 @@ class TrainConfig:
     schedule: str = "cosine"          # constant (paper) | cosine (over max_epochs, after warm-up)
     loss: str = "focal"               # bce (paper) | focal (multi-label tasks)
     focal_gamma: float = 2.0
+    label_smoothing: float = 0.0      # training targets y (1 - s) + s / 2; 0: off
     pos_weight_power: float = 0.0     # 0: none; 1: negatives / positives per class
     pos_weight_max: float = 100.0
     grad_clip: float = 0.0            # max gradient norm; 0: off
@@ -82,16 +83,20 @@ def sample_logits(model: STSGN, graphs: FrameGraphs, samples: SampleSet,
 
 
 def loss_of(logits: torch.Tensor, targets: torch.Tensor, multi_label: bool,
-            pos_weight: Optional[torch.Tensor] = None, focal_gamma: float = 0.0) -> torch.Tensor:
-    """BCE (multi-label; optionally positive-weighted and focal) or cross-entropy."""
+            pos_weight: Optional[torch.Tensor] = None, focal_gamma: float = 0.0,
+            smoothing: float = 0.0) -> torch.Tensor:
+    """BCE (multi-label; optionally positive-weighted and focal) or cross-entropy; label
+    smoothing ``smoothing`` moves each binary target towards 1/2 (``y (1 - s) + s / 2``; the
+    focal factor still follows the hard label) or spreads ``s`` over the classes."""
     if not multi_label:
-        return F.cross_entropy(logits, targets)
-    loss = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight,
+        return F.cross_entropy(logits, targets, label_smoothing=smoothing)
+    soft = targets * (1 - smoothing) + smoothing / 2 if smoothing else targets
+    loss = F.binary_cross_entropy_with_logits(logits, soft, pos_weight=pos_weight,
                                               reduction="none" if focal_gamma else "mean")
     if not focal_gamma:
         return loss
     p = torch.sigmoid(logits)
-    p_true = torch.where(targets > 0, p, 1 - p)
+    p_true = torch.where(targets > 0.5, p, 1 - p)
     return ((1 - p_true).pow(focal_gamma) * loss).mean()
 
 
@@ -122,7 +127,7 @@ def paper_recipe(config: "TrainConfig") -> "TrainConfig":
                                max_epochs=50,
                                select="val_loss", warmup_epochs=0.0, schedule="constant",
                                loss="bce", pos_weight_power=0.0, grad_clip=0.0,
-                               ema_decay=0.0)
+                               ema_decay=0.0, label_smoothing=0.0)
 
 
 @torch.no_grad()
@@ -238,7 +243,8 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
     def step_fn(module: STSGN, idx: torch.Tensor) -> Dict[str, torch.Tensor]:
         logits, targets = sample_logits(module, graphs, train_set, idx)
         weight = None if pos_weight is None else pos_weight.to(logits.device)
-        return {"loss": loss_of(logits, targets, train_set.multi_label, weight, gamma)}
+        return {"loss": loss_of(logits, targets, train_set.multi_label, weight, gamma,
+                                config.label_smoothing)}
 
     record = _EpochRecord(model, out_dir)
     result = TrainResult(best_epoch=-1, best_val_loss=math.inf)

@@ -38,6 +38,23 @@ def test_focal_loss_by_hand_and_gamma_zero_is_bce():
     assert float(loss_of(logits, targets, True, focal_gamma=2.0)) == pytest.approx(expected)
 
 
+def test_label_smoothing_by_hand():
+    logits, targets = torch.tensor([[0.0, 2.0]]), torch.tensor([[1.0, 0.0]])
+    soft = torch.tensor([[0.95, 0.05]])          # s = 0.1: y * 0.9 + 0.05
+    assert float(loss_of(logits, targets, True, smoothing=0.1)) == pytest.approx(
+        float(F.binary_cross_entropy_with_logits(logits, soft)))
+    # the focal factor follows the hard label: (1 - p_true) ** 2 with p_true of y = 1 / 0
+    p = 1 / (1 + math.exp(-2.0))
+    per = F.binary_cross_entropy_with_logits(logits, soft, reduction="none")[0]
+    expected = (0.5 ** 2 * float(per[0]) + p ** 2 * float(per[1])) / 2
+    assert float(loss_of(logits, targets, True, focal_gamma=2.0, smoothing=0.1)) == pytest.approx(
+        expected)
+    single = loss_of(torch.tensor([[0.0, 2.0]]), torch.tensor([0]), False, smoothing=0.2)
+    assert float(single) == pytest.approx(float(F.cross_entropy(
+        torch.tensor([[0.0, 2.0]]), torch.tensor([0]), label_smoothing=0.2)))
+    assert paper_recipe(TrainConfig(label_smoothing=0.1)).label_smoothing == 0.0
+
+
 def test_positive_weights_from_training_counts():
     class S:
         multi_label = True
