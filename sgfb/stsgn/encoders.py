@@ -18,12 +18,14 @@ READOUTS = ("person", "mean", "max")
 
 class GraphEncoder(nn.Module):
     """Node embedding table ``E_node`` (|O| x D), edge features ``e = W_edge e* + b_edge``,
-    ``num_layers`` graph convolutions (ReLU between them), then a readout: the person node's
+    ``num_layers`` graph convolutions (ReLU between them; GINE's ``h_theta`` has
+    ``gine_mlp_layers`` linear layers), then a readout: the person node's
     state (PERSON), or mean / max over all nodes. D defaults to |O|·|R| as in the paper."""
 
     def __init__(self, conv: str, readout: str, num_relationships: int,
                  channels: int | None = None, num_layers: int = 1,
-                 edge_dropout: float = 0.0, node_dropout: float = 0.0) -> None:
+                 edge_dropout: float = 0.0, node_dropout: float = 0.0,
+                 gine_mlp_layers: int = 1) -> None:
         super().__init__()
         self.edge_dropout, self.node_dropout = edge_dropout, node_dropout
         if conv not in CONVOLUTIONS:
@@ -36,7 +38,8 @@ class GraphEncoder(nn.Module):
         self.readout = readout
         self.node_embedding = nn.Embedding(NUM_NODE_TYPES, self.channels)
         self.edge_encoder = nn.Linear(num_relationships, self.channels)
-        self.convs = nn.ModuleList(CONVOLUTIONS[conv](self.channels) for _ in range(num_layers))
+        self.convs = nn.ModuleList(CONVOLUTIONS[conv](self.channels, gine_mlp_layers=gine_mlp_layers)
+                                   for _ in range(num_layers))
 
     @property
     def out_channels(self) -> int:

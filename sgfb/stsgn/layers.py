@@ -86,14 +86,20 @@ class ElementwiseNNConv(_ResidualEdgeConv):
         return x_j * self.edge_net(edge_attr)
 
 
-def make_gine(channels: int) -> GINEConv:
-    r"""``x'_i = h_theta((1 + eps) x_i + sum_j ReLU(x_j + e_ji))`` with ``h_theta`` linear and
-    ``eps`` learnable: PyG's GINEConv is this equation."""
-    return GINEConv(nn.Linear(channels, channels), train_eps=True)
+def make_gine(channels: int, mlp_layers: int = 1) -> GINEConv:
+    r"""``x'_i = h_theta((1 + eps) x_i + sum_j ReLU(x_j + e_ji))`` with ``eps`` learnable:
+    PyG's GINEConv is this equation. ``h_theta`` is linear (``mlp_layers=1``, our reading of
+    the paper) or an MLP of ``mlp_layers`` linear layers with ReLU between them (GIN's)."""
+    if mlp_layers < 1:
+        raise ValueError(f"the GINE MLP needs at least one layer, got {mlp_layers}")
+    layers = [nn.Linear(channels, channels)]
+    for _ in range(mlp_layers - 1):
+        layers += [nn.ReLU(), nn.Linear(channels, channels)]
+    return GINEConv(layers[0] if mlp_layers == 1 else nn.Sequential(*layers), train_eps=True)
 
 
 CONVOLUTIONS = {
-    "gine": lambda channels: make_gine(channels),
-    "cg": lambda channels: CenterlessCGConv(channels, channels),
-    "nn": lambda channels: ElementwiseNNConv(channels, channels),
+    "gine": lambda channels, gine_mlp_layers=1: make_gine(channels, gine_mlp_layers),
+    "cg": lambda channels, **_: CenterlessCGConv(channels, channels),
+    "nn": lambda channels, **_: ElementwiseNNConv(channels, channels),
 }

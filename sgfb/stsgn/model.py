@@ -33,6 +33,7 @@ class ModelConfig:
     norm: str = "layer"               # none | layer: LayerNorm on each frame embedding
     embed_dropout: float = 0.0        # dropout on the frame embeddings, before the reducer
     node_init_std: float | None = 0.1   # std of the initial E_node; None: N(0, 1) (paper, PyTorch)
+    gine_mlp_layers: int = 1          # GINE's h_theta: 1 = linear (paper), 2+ = MLP (GIN's)
     relationships: List[int] = field(default_factory=lambda: list(PAPER_RELATIONSHIPS))
 
     def parts(self) -> Tuple[str, str | None, str]:
@@ -61,7 +62,8 @@ def build_encoder(config: ModelConfig) -> nn.Module:
     drops = dict(edge_dropout=config.edge_dropout, node_dropout=config.node_dropout)
     if encoder == "relmat":
         return RelMatEncoder(num_rel, config.channels, **drops)
-    module = GraphEncoder(encoder, readout, num_rel, config.channels, config.num_layers, **drops)
+    module = GraphEncoder(encoder, readout, num_rel, config.channels, config.num_layers, **drops,
+                          gine_mlp_layers=config.gine_mlp_layers)
     if config.node_init_std is not None:
         # N(0, 1) rows drown the edge features e = W_edge e* (entries ~0.1) in
         # ReLU(x_j + e_ji): the relationships barely reach the messages at the start

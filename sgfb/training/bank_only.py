@@ -89,12 +89,13 @@ def run_bank_only(config: BankOnlyConfig, log: Callable[[str], None] = print,
                           config.dropout)
     result = train(model, None, parts["train"], parts["val"], config.train, log=log,
                    out_dir=out_dir)
-    measured = {}
+    measured, scored = {}, {}
     for name, part in parts.items():
         if len(part):
             scores, loss = predict(model, None, part, config.train.eval_batch_size)
             measured[name] = {"loss": loss, **metrics(scores, part), "samples": len(part)}
-    return {"metrics": measured, "best_epoch": result.best_epoch,
+            scored[name] = (scores, part.targets.numpy())
+    return {"metrics": measured, "scores": scored, "best_epoch": result.best_epoch,
             "seconds": time.perf_counter() - start}
 
 

@@ -92,6 +92,9 @@ class RunResult:
     history: List[Dict[str, float]]
     split: Dict[str, List[str]]
     seconds: float
+    # per split: (scores [S, A], targets [S, A]) of the kept weights (seed ensembles average
+    # the scores of several runs on the same split)
+    scores: Dict[str, tuple] = field(default_factory=dict)
 
 
 def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
@@ -115,12 +118,14 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print,
     model = build_stsgn(config.model)
     result = train(model, data.graphs, parts["train"], parts["val"], config.train, log=log,
                    out_dir=out_dir)
-    measured = {}
+    measured, scored = {}, {}
     for name, part in parts.items():
         if len(part):
             scores, loss = predict(model, data.graphs, part, config.train.eval_batch_size)
             measured[name] = {"loss": loss, **metrics(scores, part), "samples": len(part)}
-    return RunResult(model, measured, result.history, split, time.perf_counter() - start)
+            scored[name] = (scores, part.targets.numpy())
+    return RunResult(model, measured, result.history, split, time.perf_counter() - start,
+                     scored)
 
 
 def save_run(path: str, config: ExperimentConfig, run: RunResult,

@@ -11,10 +11,12 @@ chosen on validation videos of the real AG subset, ``paper_recipe`` and
 ``warmup_epochs`` and ``schedule`` (linear warm-up, then constant or cosine), ``loss``
 (``bce`` or ``focal`` with ``focal_gamma``), ``pos_weight_power`` (per-class positive weight
 ``(negatives / positives) ** power`` from the training set, capped at ``pos_weight_max``),
-``grad_clip``.
+``grad_clip``, ``label_smoothing``, ``ema_decay`` (evaluate, select and keep an exponential moving average of
+the weights, updated after every step: ``avg = decay * avg + (1 - decay) * w``).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -51,9 +53,11 @@ class TrainConfig:
     schedule: str = "cosine"          # constant (paper) | cosine (over max_epochs, after warm-up)
     loss: str = "focal"               # bce (paper) | focal (multi-label tasks)
     focal_gamma: float = 2.0
+    label_smoothing: float = 0.0      # training targets y (1 - s) + s / 2; 0: off
     pos_weight_power: float = 0.0     # 0: none; 1: negatives / positives per class
     pos_weight_max: float = 100.0
     grad_clip: float = 0.0            # max gradient norm; 0: off
+    ema_decay: float = 0.0            # 0: off; else evaluate / keep an EMA of the weights
     eval_train: bool = True           # score the training set each epoch (learning curves)
 
 
@@ -79,16 +83,20 @@ def sample_logits(model: STSGN, graphs: FrameGraphs, samples: SampleSet,
 
 
 def loss_of(logits: torch.Tensor, targets: torch.Tensor, multi_label: bool,
-            pos_weight: Optional[torch.Tensor] = None, focal_gamma: float = 0.0) -> torch.Tensor:
-    """BCE (multi-label; optionally positive-weighted and focal) or cross-entropy."""
+            pos_weight: Optional[torch.Tensor] = None, focal_gamma: float = 0.0,
+            smoothing: float = 0.0) -> torch.Tensor:
+    """BCE (multi-label; optionally positive-weighted and focal) or cross-entropy; label
+    smoothing ``smoothing`` moves each binary target towards 1/2 (``y (1 - s) + s / 2``; the
+    focal factor still follows the hard label) or spreads ``s`` over the classes."""
     if not multi_label:
-        return F.cross_entropy(logits, targets)
-    loss = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight,
+        return F.cross_entropy(logits, targets, label_smoothing=smoothing)
+    soft = targets * (1 - smoothing) + smoothing / 2 if smoothing else targets
+    loss = F.binary_cross_entropy_with_logits(logits, soft, pos_weight=pos_weight,
                                               reduction="none" if focal_gamma else "mean")
     if not focal_gamma:
         return loss
     p = torch.sigmoid(logits)
-    p_true = torch.where(targets > 0, p, 1 - p)
+    p_true = torch.where(targets > 0.5, p, 1 - p)
     return ((1 - p_true).pow(focal_gamma) * loss).mean()
 
 
@@ -118,7 +126,8 @@ def paper_recipe(config: "TrainConfig") -> "TrainConfig":
     return dataclasses.replace(config, lr=1e-3, weight_decay=1e-3, batch_size=50, patience=3,
                                max_epochs=50,
                                select="val_loss", warmup_epochs=0.0, schedule="constant",
-                               loss="bce", pos_weight_power=0.0, grad_clip=0.0)
+                               loss="bce", pos_weight_power=0.0, grad_clip=0.0,
+                               ema_decay=0.0, label_smoothing=0.0)
 
 
 @torch.no_grad()
@@ -153,6 +162,28 @@ def _check(config: TrainConfig) -> None:
     for key, allowed in choices.items():
         if getattr(config, key) not in allowed:
             raise ValueError(f"train.{key} must be one of {allowed}, got {getattr(config, key)!r}")
+
+
+class WeightAverage(HookBase):
+    """An exponential moving average of ``model``'s parameters and buffers in ``average``
+    (a copy of ``model``), updated after every optimiser step:
+    ``avg = decay * avg + (1 - decay) * w`` (Polyak averaging)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"train.ema_decay must be in (0, 1) or 0 (off), got {decay}")
+        self.model, self.decay = model, decay
+        self.average = copy.deepcopy(model)
+        for p in self.average.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        for avg, w in zip(self.average.state_dict().values(), self.model.state_dict().values()):
+            if avg.dtype.is_floating_point:
+                avg.mul_(self.decay).add_(w, alpha=1.0 - self.decay)
+            else:
+                avg.copy_(w)
 
 
 class _EpochRecord(HookBase):
@@ -212,7 +243,8 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
     def step_fn(module: STSGN, idx: torch.Tensor) -> Dict[str, torch.Tensor]:
         logits, targets = sample_logits(module, graphs, train_set, idx)
         weight = None if pos_weight is None else pos_weight.to(logits.device)
-        return {"loss": loss_of(logits, targets, train_set.multi_label, weight, gamma)}
+        return {"loss": loss_of(logits, targets, train_set.multi_label, weight, gamma,
+                                config.label_smoothing)}
 
     record = _EpochRecord(model, out_dir)
     result = TrainResult(best_epoch=-1, best_val_loss=math.inf)
@@ -242,12 +274,16 @@ def train(model: STSGN, graphs: FrameGraphs, train_set: SampleSet, val_set: Samp
     info = DistInfo(rank=0, world_size=1, local_rank=0, device=next(model.parameters()).device)
     loop = SimpleTrainer(model, step_fn, batches, optimizer, clip_grad=config.grad_clip,
                          reseed=False)
-    evals = EvalHook(evaluate, model, info, period=steps_per_epoch, log=lambda _: None)
-    best = BestWeights(evals, model, config.select, "min" if config.select == "val_loss" else "max",
+    average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+    scored = average.average if average else model     # the weights evaluated and kept
+    evals = EvalHook(evaluate, scored, info, period=steps_per_epoch, log=lambda _: None)
+    best = BestWeights(evals, scored, config.select, "min" if config.select == "val_loss" else "max",
                        patience=config.patience, log=log)
-    loop.register_hooks([LRScheduler(scheduler), record, evals, best])
+    loop.register_hooks([LRScheduler(scheduler), record, average, evals, best])
     start = time.perf_counter()
     loop.train(0, config.max_epochs * steps_per_epoch)
+    if average:
+        model.load_state_dict(scored.state_dict())
     result.best_epoch = best.best_evaluation
     result.best_val_loss = (result.history[best.best_evaluation]["val_loss"]
                             if best.best_evaluation >= 0 else math.inf)

@@ -29,6 +29,31 @@ def test_gine_equation():
     assert out[1].tolist() == [0.75, 1.5] and out[2].tolist() == [-4.5, 3.0]
 
 
+def test_gine_mlp_by_hand():
+    conv = make_gine(2, mlp_layers=2)
+    first, relu, second = conv.nn
+    assert isinstance(relu, torch.nn.ReLU)
+    with torch.no_grad():
+        first.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -1.0]])); first.bias.zero_()
+        second.weight.copy_(torch.eye(2)); second.bias.fill_(1.0)
+        conv.eps.fill_(0.5)
+    # person's aggregate [2, 0] (test above) -> first: [2, 0] -> relu -> + 1: [3, 1]
+    assert conv(X, EDGE_INDEX, E)[0].tolist() == [3.0, 1.0]
+    with pytest.raises(ValueError, match="at least one layer"):
+        make_gine(2, mlp_layers=0)
+
+
+def test_gine_mlp_layers_reach_the_model_and_only_gine():
+    from sgfb.stsgn.model import ModelConfig, build_stsgn
+    gine = build_stsgn(ModelConfig("gine-person-bigru", channels=8, gine_mlp_layers=3))
+    assert len(gine.encoder.convs[0].nn) == 5       # Linear, ReLU, Linear, ReLU, Linear
+    plain = build_stsgn(ModelConfig("gine-person-bigru", channels=8))
+    assert isinstance(plain.encoder.convs[0].nn, torch.nn.Linear)
+    nn_conv = build_stsgn(ModelConfig("nn-person-bigru", channels=8, gine_mlp_layers=3))
+    assert sum(p.numel() for p in nn_conv.parameters()) == sum(
+        p.numel() for p in build_stsgn(ModelConfig("nn-person-bigru", channels=8)).parameters())
+
+
 def test_centerless_cgconv_equation():
     conv = CenterlessCGConv(2, 2)
     with torch.no_grad():

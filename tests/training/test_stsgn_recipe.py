@@ -1,5 +1,6 @@
 """The training-recipe keys beyond the paper (issue #15): schedule, losses, selection,
 regularisers, and the per-epoch history a run writes."""
+import copy
 import math
 
 import pytest
@@ -12,8 +13,8 @@ from sgfb.stsgn.graphs import FrameGraphs
 from sgfb.stsgn.model import ModelConfig, build_stsgn
 from sgfb.training.stsgn_monitor import part_of, read_history
 from sgfb.stsgn.tasks import build_samples
-from sgfb.training.stsgn_loop import (TrainConfig, loss_of, lr_factor, paper_recipe,
-                                 positive_weights, train)
+from sgfb.training.stsgn_loop import (TrainConfig, WeightAverage, loss_of, lr_factor,
+                                      paper_recipe, positive_weights, train)
 
 
 def test_lr_warmup_then_cosine():
@@ -35,6 +36,23 @@ def test_focal_loss_by_hand_and_gamma_zero_is_bce():
     p = 1 / (1 + math.exp(-2.0))
     expected = (0.5 ** 2 * math.log(2) + p ** 2 * -math.log(1 - p)) / 2
     assert float(loss_of(logits, targets, True, focal_gamma=2.0)) == pytest.approx(expected)
+
+
+def test_label_smoothing_by_hand():
+    logits, targets = torch.tensor([[0.0, 2.0]]), torch.tensor([[1.0, 0.0]])
+    soft = torch.tensor([[0.95, 0.05]])          # s = 0.1: y * 0.9 + 0.05
+    assert float(loss_of(logits, targets, True, smoothing=0.1)) == pytest.approx(
+        float(F.binary_cross_entropy_with_logits(logits, soft)))
+    # the focal factor follows the hard label: (1 - p_true) ** 2 with p_true of y = 1 / 0
+    p = 1 / (1 + math.exp(-2.0))
+    per = F.binary_cross_entropy_with_logits(logits, soft, reduction="none")[0]
+    expected = (0.5 ** 2 * float(per[0]) + p ** 2 * float(per[1])) / 2
+    assert float(loss_of(logits, targets, True, focal_gamma=2.0, smoothing=0.1)) == pytest.approx(
+        expected)
+    single = loss_of(torch.tensor([[0.0, 2.0]]), torch.tensor([0]), False, smoothing=0.2)
+    assert float(single) == pytest.approx(float(F.cross_entropy(
+        torch.tensor([[0.0, 2.0]]), torch.tensor([0]), label_smoothing=0.2)))
+    assert paper_recipe(TrainConfig(label_smoothing=0.1)).label_smoothing == 0.0
 
 
 def test_positive_weights_from_training_counts():
@@ -97,6 +115,41 @@ def test_history_is_written_and_selection_follows_val_map(tmp_path):
     assert result.best_epoch == best
     assert rows[0]["lr"] == pytest.approx(1e-3 / 5)   # 18 samples / 4 = 5 warm-up steps: 1/5
     assert any(p.name.startswith("events") for p in (tmp_path / "tb").iterdir())
+
+
+def test_weight_average_by_hand():
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema = WeightAverage(model, 0.75)
+    for w in (3.0, 5.0):
+        with torch.no_grad():
+            model.weight.fill_(w)
+        ema.after_step()
+    # 0.75 * 1 + 0.25 * 3 = 1.5; 0.75 * 1.5 + 0.25 * 5 = 2.375
+    assert float(ema.average.weight) == pytest.approx(2.375)
+    assert float(model.weight) == 5.0 and not ema.average.weight.requires_grad
+    with pytest.raises(ValueError, match="ema_decay"):
+        WeightAverage(model, 1.0)
+
+
+def test_ema_weights_are_evaluated_and_kept():
+    samples, graphs = _world()
+    cfg = dict(lr=1e-2, batch_size=4, max_epochs=2, patience=10, progress=False,
+               eval_train=False)
+    torch.manual_seed(0)
+    start = build_stsgn(ModelConfig("relmat-max", num_classes=2, hidden=8, channels=12))
+    initial = {k: v.clone() for k, v in start.state_dict().items()}
+    plain, averaged = copy.deepcopy(start), copy.deepcopy(start)
+    train(plain, graphs, samples, samples, TrainConfig(**cfg), log=lambda _: None)
+    # an average that hardly moves: the kept weights stay at the initial ones, the raw ones not
+    torch.manual_seed(0)
+    train(averaged, graphs, samples, samples, TrainConfig(**cfg, ema_decay=1 - 1e-9),
+          log=lambda _: None)
+    w = "classifier.weight"
+    assert torch.allclose(averaged.state_dict()[w], initial[w], atol=1e-6)
+    assert not torch.allclose(plain.state_dict()[w], initial[w], atol=1e-3)
+    assert paper_recipe(TrainConfig(ema_decay=0.99)).ema_decay == 0.0
 
 
 def test_unknown_recipe_value_is_named():
