@@ -10,10 +10,12 @@ DataLoader workers: ``solver.num_workers`` unless --workers) exactly as training
 prints clips/s and CPU-seconds per clip (the process and its workers), then decodes the same
 frames of the same files with a plain PyAV seek-and-decode (single-threaded, RGB, no
 transform; each epoch's clips right after that epoch, so both sides meet the same machine
-load) and prints the ratio of CPU per clip. Labels come from data.train_csv when the
-config or an override sets it; otherwise every video of DIR is used with no actions (labels
-do not change the decoding cost). With data.prepared_videos=DIR the loader reads the prepared
-copies (tools/prepare_videos.py) and the reference still decodes the originals. The loader
+load) and prints the ratio of CPU per clip. The loader's workers start once and prefetch
+while the reference runs, so its clips/s are exact only with --no-reference. Labels come
+from data.train_csv when the config or an override sets it; otherwise every video of DIR is
+used with no actions (labels do not change the decoding cost). With
+data.prepared_videos=DIR the loader reads the prepared copies (tools/prepare_videos.py) and
+the reference still decodes the originals. The loader
 hands out uint8 crops by default (data.normalize_on_device=true: the model normalises them on
 its device, which is not timed here); data.normalize_on_device=false times the float32
 clips of PySlowFast's loader instead. --clips-out
@@ -110,6 +112,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         collate_clips, after_epoch)
     what = ("decode + uint8 crops + collate; normalised on the model's device, not counted"
             if cfg.data.normalize_on_device else "decode + transform + collate")
+    if workers and not args.no_reference:  # the workers prefetch while the reference runs
+        what += "; clips/s flattered by prefetching during the reference, see --no-reference"
     print(f"loader:    {timing.clips_per_s:8.2f} clips/s  {timing.cpu_per_clip:.4f} CPU-s/clip "
           f"({what})")
     prepared = sum(r.read_from != r.video for r in records)
