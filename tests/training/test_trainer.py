@@ -141,7 +141,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
 def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
     full, cut = str(tmp_path / "full"), str(tmp_path / "cut")
     run_toy(full, 4, 12)
-    proc = subprocess.Popen([sys.executable, TOY, cut, "4", "12", "--sleep", "0.3"], env=ENV,
+    proc = subprocess.Popen([sys.executable, TOY, cut, "4", "12", "--sleep", "1.0"], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stopped_at = kill_once_saved(proc, os.path.join(cut, "last.pt"), 3, timeout=120)
     assert 3 <= stopped_at < 12
