@@ -78,11 +78,11 @@ HEAD_BUILDERS: Dict[str, Builder] = {
     "graph_rcnn": lambda cfg, c, init, marginal: GraphRCNNHead(c, cfg.hidden_dim, cfg.iterations,
                                                                cfg.relation_proposals,
                                                                **_pooling(cfg)),
-    "sttran": lambda cfg, c, init, marginal: STTranHead(c, cfg.hidden_dim, cfg.window, cfg.attention_heads,
-                                              cfg.layers, min_box_size=cfg.min_box_size,
-                                              dropout=cfg.dropout,
-                                              frequency_init=init if cfg.use_frequency else None,
-                                              norm_first=cfg.norm_first, **_pooling(cfg)),
+    "sttran": lambda cfg, c, init, marginal: STTranHead(
+        c, cfg.hidden_dim, cfg.window, cfg.attention_heads, cfg.layers,
+        min_box_size=cfg.min_box_size, dropout=cfg.dropout,
+        frequency_init=init if cfg.use_frequency else None, norm_first=cfg.norm_first,
+        **_pooling(cfg)),
 }
 #: heads with parameters to train (the frequency prior is fitted from counts)
 TRAINED_KINDS = tuple(k for k in HEAD_KINDS if k != "frequency")

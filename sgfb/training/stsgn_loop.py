@@ -11,8 +11,9 @@ chosen on validation videos of the real AG subset, ``paper_recipe`` and
 ``warmup_epochs`` and ``schedule`` (linear warm-up, then constant or cosine), ``loss``
 (``bce`` or ``focal`` with ``focal_gamma``), ``pos_weight_power`` (per-class positive weight
 ``(negatives / positives) ** power`` from the training set, capped at ``pos_weight_max``),
-``grad_clip``, ``label_smoothing``, ``ema_decay`` (evaluate, select and keep an exponential moving average of
-the weights, updated after every step: ``avg = decay * avg + (1 - decay) * w``).
+``grad_clip``, ``label_smoothing``, ``ema_decay`` (evaluate, select and keep an exponential
+moving average of the weights, updated after every step:
+``avg = decay * avg + (1 - decay) * w``).
 """
 from __future__ import annotations
 
