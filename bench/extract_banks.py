@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from ag_load import build  # noqa: E402  (bench/ is not a package)
 from sgfb.data.action_genome import ActionGenome  # noqa: E402
 from sgfb.feature_bank.bank import bank_from_graphs, bank_path, load_bank, save_bank  # noqa: E402
 from sgfb.feature_bank.extract import extract_banks  # noqa: E402
+from sgfb.utils.cpu_time import cpu_seconds  # noqa: E402
 
 FPS = 30.0
 
@@ -48,17 +48,11 @@ def reference(frames_of: Dict[str, list], out: str) -> None:
         save_bank(bank_path(out, video_id), bank_from_graphs(video_id, times, graphs, "paper"))
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def timed(run: Callable[[str], None], scratch: str) -> Dict[str, float]:
     out = tempfile.mkdtemp(dir=scratch)
-    cpu, start = _cpu(), time.perf_counter()
+    cpu, start = cpu_seconds(), time.perf_counter()
     run(out)
-    result = {"wall": time.perf_counter() - start, "cpu": _cpu() - cpu, "out": out}
+    result = {"wall": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "out": out}
     return result
 
 

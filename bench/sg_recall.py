@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from sgfb.structures.vocab import AG_OBJECTS, AG_RELATIONSHIPS, GROUP_SLICES  # 
 from sgfb.evaluation.sg_recall import evaluate_tables  # noqa: E402
 from sgfb.structures import SceneGraph  # noqa: E402
 from sgfb.structures.graph_table import GraphTable  # noqa: E402
+from sgfb.utils.cpu_time import children_cpu_seconds  # noqa: E402
 
 
 def make_frames(videos: int, frames: int, seed: int = 0):
@@ -143,19 +143,14 @@ print(json.dumps(out))
 """
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def run_process(cmd):
     """(stdout, CPU seconds, wall seconds) of a child process."""
-    cpu, wall = _children_cpu(), time.perf_counter()
+    cpu, wall = children_cpu_seconds(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": ROOT})
     if proc.returncode:
         raise SystemExit(f"{cmd[:3]} failed:\n{proc.stderr}")
-    return proc.stdout, _children_cpu() - cpu, time.perf_counter() - wall
+    return proc.stdout, children_cpu_seconds() - cpu, time.perf_counter() - wall
 
 
 def max_difference(ref: dict, ours) -> float:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +43,10 @@ import time
 from typing import Dict, List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from sgfb.utils.cpu_time import children_cpu_seconds  # noqa: E402
+
 TRAIN = os.path.join(ROOT, "tools", "train_sg.py")
 TEST = os.path.join(ROOT, "tools", "test_sg.py")
 MODES = ("predcls", "sgcls", "sgdet")
@@ -53,20 +56,15 @@ NAMES = {"vrd": "VRD (visual module)", "frequency": "Freq Prior", "graph_rcnn": 
          "msdn": "MSDN", "imp": "IMP", "reldn": "RelDN-style", "sttran": "STTran-style (temporal)"}
 
 
-def cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run(cmd: List[str], log: str) -> Tuple[float, float]:
     """Run ``cmd`` with its output in ``log``; returns its wall and CPU (user + system, all
     threads) seconds: on a shared machine the CPU time is the comparable one."""
-    start, cpu = time.time(), cpu_of_children()
+    start, cpu = time.time(), children_cpu_seconds()
     with open(log, "w") as f:
         code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
     if code:
         raise SystemExit(f"table5: error: {' '.join(cmd[:3])} ... failed ({code}); see {log}")
-    return time.time() - start, cpu_of_children() - cpu
+    return time.time() - start, children_cpu_seconds() - cpu
 
 
 def summary(values: List[float]) -> str:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
-import resource
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 from sgfb.utils.atomic_io import write_json
+from sgfb.utils.cpu_time import cpu_seconds, own_cpu_seconds
 from sgfb.data.action_genome import ActionGenome, read_frame_keys
 from sgfb.data.charades import Charades
 from sgfb.relations.names import MODES as SG_MODES
@@ -85,20 +85,14 @@ def _info() -> DistInfo:
     return DistInfo(rank=0, world_size=1, local_rank=0, device=resolve_device("cpu"))
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (worker pools)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 class _Laps:
     """Wall and CPU seconds of consecutive steps."""
 
     def __init__(self, into: Dict[str, Dict[str, float]]) -> None:
-        self.into, self.wall, self.cpu = into, time.perf_counter(), _cpu_seconds()
+        self.into, self.wall, self.cpu = into, time.perf_counter(), cpu_seconds()
 
     def lap(self, name: str) -> None:
-        wall, cpu = time.perf_counter(), _cpu_seconds()
+        wall, cpu = time.perf_counter(), cpu_seconds()
         self.into[name] = {"wall": round(wall - self.wall, 1), "cpu": round(cpu - self.cpu, 1)}
         self.wall, self.cpu = wall, cpu
 
@@ -190,17 +184,12 @@ def _side_job(cfg, out_dir: str, threads: int, oracle: bool) -> Dict[str, object
 
     torch.set_num_threads(threads)
     lines: List[str] = []
-    wall, cpu = time.perf_counter(), _own_cpu_seconds()
+    wall, cpu = time.perf_counter(), own_cpu_seconds()
     metrics = run_action_training(cfg, out_dir, _info(), oracle=oracle, progress=False,
                                   log=lines.append)
     return {"mAP": metrics["mAP"], "log": lines,
             "seconds": {"wall": round(time.perf_counter() - wall, 1),
-                        "cpu": round(_own_cpu_seconds() - cpu, 1)}}
-
-
-def _own_cpu_seconds() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
+                        "cpu": round(own_cpu_seconds() - cpu, 1)}}
 
 
 def run_demo(out_dir: str, config: DemoConfig | None = None,
