@@ -227,6 +227,7 @@ class CharadesClips(Dataset):
             else:
                 indices = test_clips(reader.num_frames, self.num_frames, self.stride,
                                      self.num_temporal_views)[view]
+                params = None
                 frames = reader.get_frames(indices)
             fps = self._video_fps(video_id, reader.fps)
         except VideoDecodeError as err:
@@ -237,8 +238,8 @@ class CharadesClips(Dataset):
             raise
         t0, t1 = clip_span_seconds(indices, fps)
         item: Dict[str, Any] = {
-            "frames": (self.transform.apply(frames, params) if self.split == "train"
-                       else self.transform(frames)),
+            "frames": (self.transform(frames) if params is None
+                       else self.transform.apply(frames, params)),
             "labels": torch.from_numpy(
                 clip_labels(self.charades, video_id, t0, t1, self.num_classes)),
             "video_id": video_id,

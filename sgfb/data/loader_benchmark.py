@@ -15,7 +15,6 @@ side.
 from __future__ import annotations
 
 import json
-import resource
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,24 +24,7 @@ import av
 import numpy as np
 
 from sgfb.data.video import index_video
-
-
-def _cpu(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _own_cpu() -> float:
-    return _cpu(resource.RUSAGE_SELF)
-
-
-def _children_cpu() -> float:
-    return _cpu(resource.RUSAGE_CHILDREN)
-
-
-def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its reaped children."""
-    return _own_cpu() + _children_cpu()
+from sgfb.utils.cpu_time import children_cpu_seconds, cpu_seconds, own_cpu_seconds
 
 
 @dataclass
@@ -110,33 +92,31 @@ def run_loader(dataset: Any, num_clips: int, batch_size: int, workers: int, coll
 
     from sgfb.data.epoch_items import EpochItems
 
-    epochs = epoch_items(len(dataset), num_clips)
-    batches = [[(epoch, i) for i in items[start:start + batch_size]]
-               for epoch, items in epochs for start in range(0, len(items), batch_size)]
-    ends = {}  # batch number -> clips of the epoch it completes
-    count = 0
-    for _, items in epochs:
-        count += -(-len(items) // batch_size)
-        ends[count - 1] = len(items)
-    children0 = _children_cpu()
-    own_cpu, wall, clips = 0.0, 0.0, []
-    cpu0, wall0 = _own_cpu(), time.perf_counter()
+    batches: List[List[Tuple[int, int]]] = []
+    last_of_epoch = set()
+    for epoch, items in epoch_items(len(dataset), num_clips):
+        batches += [[(epoch, i) for i in items[start:start + batch_size]]
+                    for start in range(0, len(items), batch_size)]
+        last_of_epoch.add(len(batches) - 1)
+    children0 = children_cpu_seconds()
+    own_cpu, wall, clips, total = 0.0, 0.0, [], 0
+    cpu0, wall0 = own_cpu_seconds(), time.perf_counter()
     loader = DataLoader(EpochItems(dataset), batch_sampler=batches, collate_fn=collate,
                         num_workers=workers)
     for number, batch in enumerate(loader):
         for video_id, indices in zip(batch["video_id"], batch["frame_indices"]):
             clips.append((video_id, indices.tolist()))
-        if number in ends:
-            own_cpu += _own_cpu() - cpu0
+        if number in last_of_epoch:
+            total += len(clips)
+            own_cpu += own_cpu_seconds() - cpu0
             wall += time.perf_counter() - wall0
             after_epoch(clips)
             clips = []
-            cpu0, wall0 = _own_cpu(), time.perf_counter()
+            cpu0, wall0 = own_cpu_seconds(), time.perf_counter()
     del loader  # the workers exit and are reaped: their CPU time is counted
-    own_cpu += _own_cpu() - cpu0
+    own_cpu += own_cpu_seconds() - cpu0
     wall += time.perf_counter() - wall0
-    total = sum(ends.values())
-    return Timing(total, own_cpu + _children_cpu() - children0, wall)
+    return Timing(total, own_cpu + children_cpu_seconds() - children0, wall)
 
 
 def clip_records(clips: Sequence[Tuple[str, List[int]]], video_path: Any,
