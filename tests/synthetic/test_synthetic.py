@@ -475,6 +475,7 @@ def test_cli_writes_a_dataset_and_prints_the_summary(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_fifty_ten_second_videos_in_under_a_minute(tmp_path):
     started = time.perf_counter()
     summary = make_synthetic(str(tmp_path / "fifty"), 50, 0, size=(320, 240), seconds=10.0,
