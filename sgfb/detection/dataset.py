@@ -7,8 +7,9 @@ graph-only data) are left out; boxes are clipped to the frame and those left emp
 dropped (torchvision rejects boxes without area). A frame with no box at all is still an item,
 with ``[0, 4]`` boxes: it teaches the detector what background looks like.
 
-Horizontal flips are drawn from a generator seeded by ``(seed, epoch, index)``, never from
-global random state, so an interrupted run resumed at an epoch sees the same flips.
+Horizontal flips and the optional colour jitter (:mod:`sgfb.detection.photometric`) are drawn
+from generators seeded by ``(seed, epoch, index)``, never from global random state, so an
+interrupted run resumed at an epoch sees the same augmented frames.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sgfb.data.action_genome import ActionGenome, AGFrame
+from sgfb.detection.photometric import ColorJitter
 from sgfb.structures.vocab import PERSON
 
 Target = Dict[str, torch.Tensor]
@@ -62,8 +64,13 @@ def flip_horizontally(image: torch.Tensor,
     return image.flip(-1), flipped
 
 
-def read_frame(frames_dir: str, key: str) -> torch.Tensor:
-    """``frames_dir/key`` as ``[3, H, W]`` float32 RGB in 0..1; errors name key and file."""
+def rgb_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """``[H, W, 3]`` uint8 RGB -> ``[3, H, W]`` float32 in 0..1."""
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+
+
+def read_frame_rgb(frames_dir: str, key: str) -> np.ndarray:
+    """``frames_dir/key`` as ``[H, W, 3]`` uint8 RGB; errors name key and file."""
     path = os.path.join(frames_dir, key)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"frame {key}: image file {path} not found (dump the frames "
@@ -71,8 +78,7 @@ def read_frame(frames_dir: str, key: str) -> torch.Tensor:
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise OSError(f"frame {key}: cannot read image file {path}")
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 class DetectionFrames(Dataset):
@@ -84,13 +90,16 @@ class DetectionFrames(Dataset):
         keys: frame keys to serve, in order (``None``: every frame of ``ag``).
         flip_prob: probability of a horizontal flip per item (0 disables augmentation).
         seed: seed of the flips; with :meth:`set_epoch` and the item index it fixes them.
+        color_jitter: photometric augmentation of every item (default: none), drawn like the
+            flips from ``(seed, epoch, index)``.
 
     Items: ``(image [3, H, W] float 0..1, {"boxes": [K, 4] xyxy pixels, "labels": [K] AG
     indices}, frame key)``.
     """
 
     def __init__(self, ag: ActionGenome, frames_dir: str, keys: Optional[Sequence[str]] = None,
-                 flip_prob: float = 0.0, seed: int = 0) -> None:
+                 flip_prob: float = 0.0, seed: int = 0,
+                 color_jitter: ColorJitter = ColorJitter()) -> None:
         if not 0.0 <= flip_prob <= 1.0:
             raise ValueError(f"flip_prob={flip_prob} must be in [0, 1]")
         if seed < 0:
@@ -103,6 +112,7 @@ class DetectionFrames(Dataset):
             raise KeyError(f"{len(missing)} frame keys are not in {ag.source}, e.g. {missing[0]!r}")
         self.flip_prob = float(flip_prob)
         self.seed = int(seed)
+        self.color_jitter = color_jitter
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -119,9 +129,20 @@ class DetectionFrames(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, int(index)])
         return bool(rng.random() < self.flip_prob)
 
+    def image(self, index: int, draw: Optional[int] = None) -> torch.Tensor:
+        """Item ``index``'s frame, ``[3, H, W]`` float 0..1, colour-jittered when configured
+        with the draw of item ``draw`` (default ``index``; a clip's frames share their clip's
+        draw). The jitter has a generator of its own, so the flips are those of a run
+        without jitter."""
+        rgb = read_frame_rgb(self.frames_dir, self.keys[index])
+        if self.color_jitter.active:
+            seed = [self.seed, self.epoch, int(index if draw is None else draw), 1]
+            rgb = self.color_jitter(rgb, np.random.default_rng(seed))
+        return rgb_tensor(rgb)
+
     def __getitem__(self, index: int) -> Item:
         key = self.keys[index]
-        image = read_frame(self.frames_dir, key)
+        image = self.image(index)
         target = frame_targets(self.ag[key], width=image.shape[-1], height=image.shape[-2])
         if self.flips(index):
             image, target["boxes"] = flip_horizontally(image, target["boxes"])

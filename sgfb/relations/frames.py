@@ -10,7 +10,8 @@ import torch
 from torch.utils.data import Dataset
 
 from sgfb.data.action_genome import ActionGenome
-from sgfb.detection.dataset import DetectionFrames, read_frame
+from sgfb.detection.dataset import DetectionFrames
+from sgfb.detection.photometric import ColorJitter
 from sgfb.structures.scene_graph import SceneGraph
 
 Item = Tuple[torch.Tensor, SceneGraph, str]
@@ -27,20 +28,23 @@ def flip_graph(graph: SceneGraph, width: int) -> SceneGraph:
 
 
 class SceneGraphFrames(DetectionFrames):
-    """Items ``(image [3, H, W] float 0..1, ground-truth SceneGraph, frame key)``; flips as
-    :class:`~sgfb.detection.dataset.DetectionFrames` (seeded per seed, epoch and index)."""
+    """Items ``(image [3, H, W] float 0..1, ground-truth SceneGraph, frame key)``; flips and
+    colour jitter as :class:`~sgfb.detection.dataset.DetectionFrames` (seeded per seed, epoch
+    and index)."""
 
     def __init__(self, ag: ActionGenome, frames_dir: str, keys: Optional[Sequence[str]] = None,
-                 flip_prob: float = 0.0, seed: int = 0) -> None:
-        super().__init__(ag, frames_dir, keys, flip_prob, seed)
+                 flip_prob: float = 0.0, seed: int = 0,
+                 color_jitter: ColorJitter = ColorJitter()) -> None:
+        super().__init__(ag, frames_dir, keys, flip_prob, seed, color_jitter)
 
     def __getitem__(self, index: int) -> Item:  # type: ignore[override]
         return self.item(index, self.flips(index))
 
-    def item(self, index: int, flip: bool) -> Item:
-        """Item ``index``, mirrored when ``flip``."""
+    def item(self, index: int, flip: bool, draw: Optional[int] = None) -> Item:
+        """Item ``index``, mirrored when ``flip``, colour-jittered with item ``draw``'s draw
+        (default its own)."""
         key = self.keys[index]
-        image = read_frame(self.frames_dir, key)
+        image = self.image(index, draw)
         graph = self.ag.scene_graph(key)
         graph = dataclasses.replace(graph, image_size=(image.shape[-1], image.shape[-2]),
                                     frame_key=key)
@@ -74,7 +78,8 @@ def video_clips(keys: Sequence[str], length: int) -> List[List[int]]:
 class SceneGraphClips(Dataset):
     """Clips of consecutive annotated frames of one video, for temporal heads: item ``i`` is
     the list of :class:`SceneGraphFrames` items of clip ``i`` (:func:`video_clips`), all
-    mirrored or none (one flip draw per clip, seeded per seed, epoch and clip)."""
+    mirrored or none and all colour-jittered alike (one draw per clip, seeded per seed, epoch
+    and clip)."""
 
     def __init__(self, frames: SceneGraphFrames, length: int) -> None:
         self.frames = frames
@@ -88,7 +93,7 @@ class SceneGraphClips(Dataset):
 
     def __getitem__(self, index: int) -> List[Item]:
         flip = self.frames.flips(index)
-        return [self.frames.item(i, flip) for i in self.clips[index]]
+        return [self.frames.item(i, flip, draw=index) for i in self.clips[index]]
 
 
 def collate_graph_clips(batch: Sequence[List[Item]]) -> Tuple[List[torch.Tensor], List[SceneGraph], List[str]]:

@@ -101,7 +101,7 @@ def recall_validation(predictor_of: Callable[[nn.Module], SceneGraphPredictor],
 
 def detector_frames(ag: ActionGenome, frames: str, keys: List[str], cfg: SGConfig) -> DetectionFrames:
     return DetectionFrames(ag, frames, keys, flip_prob=cfg.data.flip,
-                           seed=cfg.detector_solver.seed)
+                           seed=cfg.detector_solver.seed, color_jitter=cfg.data.color_jitter())
 
 
 def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = False,
@@ -153,7 +153,8 @@ def run_sg_training(cfg: SGConfig, out_dir: str, info: DistInfo, resume: bool = 
         module = RelationTraining(detector, head, cfg.loss.contrastive_weight,
                                   cfg.loss.contrastive_margin)
         train_set = SceneGraphFrames(ag, cfg.data.frames, train_keys, flip_prob=cfg.data.flip,
-                                     seed=cfg.relation_solver.seed)
+                                     seed=cfg.relation_solver.seed,
+                                     color_jitter=cfg.data.color_jitter())
         collate_fn = collate_graph_frames
         if is_temporal(head):     # batches of clips: relation_solver.batch_size clips
             train_set, collate_fn = SceneGraphClips(train_set, cfg.data.clip_frames), collate_graph_clips

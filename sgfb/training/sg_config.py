@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 from sgfb.detection.config import DetectorConfig
+from sgfb.detection.photometric import ColorJitter
 from sgfb.training.solver import SolverConfig
 from sgfb.relations.head import RelationHeadConfig
 from sgfb.relations.losses import RelationLossConfig
@@ -18,10 +19,23 @@ class SGDataConfig:
     frames: str = ""             # dumped frames: FRAMES/VIDEO.mp4/NNNNNN.png
     preset: str = "filtered"     # frames to train and evaluate on (STTran's filter)
     flip: float = 0.5            # horizontal-flip probability in training
+    # colour jitter of training frames (sgfb/detection/photometric.py; 0 = none): brightness,
+    # contrast and saturation factors from U(1 - v, 1 + v), hue shift from U(-v, v) turns
+    brightness: float = 0.0
+    contrast: float = 0.0
+    saturation: float = 0.0
+    hue: float = 0.0
     max_train_frames: int = 0    # 0 = all (a subset for quick runs)
     max_val_frames: int = 200    # validation frames (from the test split) during training
     max_test_frames: int = 0
     clip_frames: int = 4         # frames per training clip of a temporal head (relations.kind=sttran)
+
+    def color_jitter(self) -> ColorJitter:
+        """The training frames' jitter; ``ValueError`` naming the key when out of range."""
+        try:
+            return ColorJitter(self.brightness, self.contrast, self.saturation, self.hue)
+        except ValueError as err:
+            raise ValueError(f"data.{err}") from None
 
 
 @dataclass
@@ -55,6 +69,7 @@ class SGConfig:
         if self.relations.kind not in HEAD_KINDS:
             raise ValueError(f"relations.kind={self.relations.kind!r}; choose from "
                              f"{', '.join(HEAD_KINDS)}")
+        self.data.color_jitter()
         if self.data.clip_frames < 1:
             raise ValueError(f"data.clip_frames={self.data.clip_frames} must be >= 1")
 
