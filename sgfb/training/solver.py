@@ -40,8 +40,15 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: SolverConfig) -> 
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
                                weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # the fused kernel: one pass over each tensor instead of a dozen elementwise ops;
+        # on CPU 3-4x faster than the default (docs/benchmarks.md, "Fused AdamW")
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                 fused=_fused_adamw_supported(params) or None)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose sgd or adamw")
+
+
+def _fused_adamw_supported(params: List[torch.nn.Parameter]) -> bool:
+    return all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
 
 
 def lr_factor(iteration: int, cfg: SolverConfig) -> float:
