@@ -20,6 +20,9 @@ from sgfb.utils.provenance import SYNTHETIC_VIDEO_TAG
 #: lookahead reads uninitialised memory on small frames (96x72, 160x120: the same frames then
 #: encode differently from run to run); without it the output depends on the frames only.
 X264_OPTIONS = {"crf": "20", "preset": "veryfast", "x264-params": "mbtree=0"}
+#: A keyframe every second, as phone and webcam recordings have (x264's default, 250 frames,
+#: made a 10 s video one group of pictures: every clip read decoded from its first frame).
+KEYFRAME_SECONDS = 1.0
 
 
 def video_codec() -> str:
@@ -43,6 +46,7 @@ class VideoWriter:
         stream.codec_context.thread_count = 1
         if self.codec == "libx264":
             stream.codec_context.options = dict(X264_OPTIONS)
+            stream.codec_context.gop_size = max(1, round(float(rate) * KEYFRAME_SECONDS))
         else:
             stream.bit_rate = max(800_000, int(width * height * float(rate) * 0.6))
         self._stream = stream

@@ -244,8 +244,13 @@ def test_videos_decode_to_exactly_their_frame_count(dataset):
             assert (stream.codec_context.width, stream.codec_context.height) == SIZE
             assert stream.average_rate == rate
             assert stream.codec_context.pix_fmt == "yuv420p"
-            count = sum(1 for _ in container.decode(video=0))
+            key_frames = [f.key_frame for f in container.decode(video=0)]
+        count = len(key_frames)
         assert count == round(SECONDS * rate), name
+        # a keyframe at least every second (a clip read seeks to the one before it)
+        keys = np.flatnonzero(key_frames)
+        assert keys[0] == 0 and np.diff(np.append(keys, count)).max() <= round(float(rate)), \
+            (name, keys)
         total += count
     assert total == summary.frames
 
