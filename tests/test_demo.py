@@ -38,6 +38,8 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
+    stolen = saved["machine"]["hypervisor_steal_cpu_seconds"]
+    assert stolen is None or stolen >= 0.0
     assert set(saved["seconds"]) >= {"dataset", "stage 1 training", "inference", "total"}
     steps = [v for k, v in saved["seconds"].items() if k != "total"]
     for clock in ("wall", "cpu"):   # the total is the steps' sum, each step measured

@@ -51,8 +51,11 @@ def main(argv=None) -> int:
                                            args.backbone_iters, args.head_iters))
     total = result.seconds["total"]
     print("\n" + format_table(result.metrics))
+    stolen = result.machine.get("hypervisor_steal_cpu_seconds")
     print(f"\ndone in {time.perf_counter() - start:.0f} s wall, {total['cpu']:.0f} s CPU "
-          "(user + system; per step in summary.json)")
+          "(user + system; per step in summary.json)"
+          + (f"; the hypervisor gave {stolen:.0f} CPU-s of this machine's cores to other "
+             "guests meanwhile" if stolen else ""))
     print(f"  summary:          {result.outputs['summary']}")
     print(f"  report:           {result.outputs['report']}")
     for path in result.inference_paths:

@@ -24,3 +24,17 @@ def children_cpu_seconds() -> float:
 def cpu_seconds() -> float:
     """This process's CPU time plus its finished children's."""
     return own_cpu_seconds() + children_cpu_seconds()
+
+
+def stolen_cpu_seconds(stat_path: str = "/proc/stat") -> float | None:
+    """CPU seconds the hypervisor has given to other guests while this virtual machine's CPUs
+    wanted to run (Linux's ``steal`` column, summed over CPUs, since boot); ``None`` where the
+    kernel does not report it. On a cloud VM, a wall time measured while this grows measures
+    less than the machine's nominal cores."""
+    import os
+    try:
+        with open(stat_path, encoding="ascii") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" else None
+    except (OSError, ValueError, IndexError):
+        return None
