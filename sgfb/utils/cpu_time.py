@@ -2,6 +2,7 @@
 machine's load distorts least, so the benches compare it side by side."""
 from __future__ import annotations
 
+import os
 import resource
 
 
@@ -31,7 +32,6 @@ def stolen_cpu_seconds(stat_path: str = "/proc/stat") -> float | None:
     wanted to run (Linux's ``steal`` column, summed over CPUs, since boot); ``None`` where the
     kernel does not report it. On a cloud VM, a wall time measured while this grows measures
     less than the machine's nominal cores."""
-    import os
     try:
         with open(stat_path, encoding="ascii") as f:
             fields = f.readline().split()
