@@ -84,9 +84,12 @@ def resized_size(height: int, width: int, short_side: int) -> Tuple[int, int]:
 def short_side_resize(frames_tchw: torch.Tensor, short_side: int) -> torch.Tensor:
     """Resize ``[T, C, H, W]`` (uint8 or float) so its short side is ``short_side``."""
     height, width = frames_tchw.shape[-2:]
-    size = resized_size(height, width, short_side)
-    if size == (height, width):
+    if min(height, width) == short_side:
+        # already at this short side (e.g. resized as decoded): recomputing the long side
+        # from the resized frame could lose a pixel to float rounding (405 / 304 * 304 <
+        # 405), shrinking it under a crop drawn for the first size
         return frames_tchw
+    size = resized_size(height, width, short_side)
     # uint8 frames as decoded ([T, H, W, 3] viewed as [T, 3, H, W]) are channels-last in
     # memory: PyTorch's vectorised uint8 kernel takes them as they are (5x faster than on a
     # channels-first copy, same numbers); the result stays channels-last.

@@ -147,6 +147,17 @@ def test_train_params_sample_the_whole_range():
     assert {p.x for p in params if p.short_side == 32} == set(range(11))
 
 
+def test_a_crop_at_the_far_edge_of_a_frame_resized_as_decoded_stays_inside():
+    # 480x640 at short side 304 is 304x405, but 405 / 304 * 304 rounds below 405: the
+    # already-resized frame must not be resized again to 404 under a crop drawn for 405
+    assert ct.resized_size(480, 640, 304) == (304, 405)
+    rng = np.random.default_rng(0)
+    frames = torch.from_numpy(rng.integers(0, 256, (2, 304, 405, 3), dtype=np.uint8))
+    params = ct.TrainCropParams(304, 304 - 224, 405 - 224, False)
+    out = ct.apply_train_params(frames, params, crop=224, uint8=True)
+    assert torch.equal(out, frames[:, 80:, 181:].permute(3, 0, 1, 2))
+
+
 def test_train_crop_position_and_flip_mirrors():
     frames = _columns(2, 4, 8)
     no_flip = ct.apply_train_params(frames, ct.TrainCropParams(4, 0, 2, False), crop=4, **IDENTITY)
