@@ -20,6 +20,7 @@ from sgfb.structures.frame_keys import format_frame_key
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.utils.output_paths import check_output_location, find_videos, input_names
 from sgfb.utils.shards import Shard
+from sgfb.feature_bank.video_banks import frame_tensor, sampled_indices
 from sgfb.inference.video_actions import SGFBActionModel, load_action_model
 from sgfb.inference.frame_plan import ClipAssembler, FramePlan, plan_frames
 from sgfb.inference.result import (ActionTimeline, FramePrediction, VideoResult, top_actions,
@@ -45,13 +46,6 @@ class InferenceConfig:
     progress: bool = True
     in_memory_mb: float = 1024.0   # files up to this size are read once into memory
     max_pending_frames: int = 64   # annotated frames held back waiting for their graph
-
-
-def sampled_indices(num_frames: int, fps: float, sample_fps: float) -> np.ndarray:
-    """Every ``round(fps / sample_fps)``-th frame from frame 0 (all frames when the video is
-    slower than ``sample_fps``)."""
-    step = max(1, int(round(fps / sample_fps))) if sample_fps > 0 and fps > 0 else 1
-    return np.arange(0, num_frames, step, dtype=np.int64)
 
 
 @dataclass
@@ -180,8 +174,7 @@ class VideoPipeline:
                         ready[crops].append((row, clip))
                         run_backbone(crops)
                 if index in sampled:
-                    batch.append((index, torch.from_numpy(rgb).permute(2, 0, 1).float()
-                                  .div_(255).to(self.device), rgb))
+                    batch.append((index, frame_tensor(rgb, self.device), rgb))
                 if plan.annotate:
                     pending.append((index, rgb))
                 if len(batch) == cfg.batch_size or len(pending) > cfg.max_pending_frames:
