@@ -47,8 +47,7 @@ def main() -> None:
                           args.overrides)
     started = time.perf_counter()
     checkpoint = run_sg_training(cfg, args.out, _info(), progress=False, log=lambda _: None)
-    metrics = evaluate_stage1(checkpoint, annotations, frames, cfg.test_batch_size,
-                              os.path.join(args.out, "graphs"))
+    metrics = evaluate_stage1(checkpoint, annotations, frames, cfg.test_batch_size)
     result = {**metrics, "train_seconds": round(time.perf_counter() - started, 1),
               "overrides": args.overrides, "demo": args.demo, "seed": args.seed}
     write_json(os.path.join(args.out, "metrics.json"), result)

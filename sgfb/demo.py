@@ -5,7 +5,9 @@
 2. stage 1 (``configs/sg/demo_synthetic.yaml``): train a detector sized for the 320x240
    synthetic frames and the RelDN-style predicate head, then measure on the test videos the
    detector's mAP@0.5 and PredCls / SGCls / SGDet R@20 (per-group constraint), and predict
-   the scene graph of every annotated frame (SGDet);
+   the scene graphs (SGDet) of every video's frames sampled once a second, the predicted
+   banks (as ``tools/infer.py`` samples them; not the annotated frames, which lie inside the
+   labelled actions);
 3. stage 2 (``configs/sgfb/demo_synthetic.yaml``): the backbone-only action model, then on
    its frozen backbone the SGFB head (FBO non-local) with feature banks built from the
    predicted graphs, and the same head with ground-truth (oracle) banks: the paper's
@@ -115,15 +117,13 @@ def _sg_config(annotations: str, frames: str, c: DemoConfig):
     return cfg
 
 
-def evaluate_stage1(checkpoint: str, annotations: str, frames: str, batch_size: int,
-                    graphs_dir: str) -> Dict[str, float]:
+def evaluate_stage1(checkpoint: str, annotations: str, frames: str,
+                    batch_size: int) -> Dict[str, float]:
     """Detector mAP@0.5 and R@20 (per-group constraint, video-averaged) of each mode on the
-    test frames. SGDet runs once, on every annotated frame: those graphs are saved to
-    ``graphs_dir`` (the predicted banks' input) and their test frames are scored."""
+    test frames."""
     from sgfb.evaluation.detection_ap import detection_ap
     from sgfb.evaluation.sg_recall import evaluate_recall
     from sgfb.models.scene_graph import load_scene_graph_model
-    from sgfb.evaluation.sg_testing import save_graph_dir
     from sgfb.data.ag_splits import split_keys
     from sgfb.evaluation.sg_prediction import predict_frames
     from sgfb.relations.frames import SceneGraphFrames
@@ -131,21 +131,33 @@ def evaluate_stage1(checkpoint: str, annotations: str, frames: str, batch_size: 
 
     cpu = torch.device("cpu")
     predictor = load_scene_graph_model(checkpoint)
-    every = ActionGenome.load(annotations, preset="keep_all")
-    graphs = predict_frames(predictor, SceneGraphFrames(every, frames, [f.key for f in every]),
-                            "sgdet", batch_size, cpu)
-    save_graph_dir(graphs, graphs_dir)
     ag = ActionGenome.load(annotations, preset="filtered")
     keys = split_keys(ag, "test")
     truth = {k: ag.scene_graph(k) for k in keys}
     out: Dict[str, float] = {}
     for mode in SG_MODES:
-        predicted = {k: graphs[k] for k in keys} if mode == "sgdet" else predict_frames(
-            predictor, SceneGraphFrames(ag, frames, keys), mode, batch_size, cpu)
+        predicted = predict_frames(predictor, SceneGraphFrames(ag, frames, keys), mode,
+                                   batch_size, cpu)
         out[f"{mode} R@20"] = evaluate_recall(truth, predicted, "with_per_group", (20,)).video[20]
         if mode == "sgdet":
             out["detector mAP@0.5"] = detection_ap(truth, predicted)[0]
     return out
+
+
+def predicted_banks(checkpoint: str, videos_dir: str, out_dir: str, sample_fps: float,
+                    batch_size: int) -> None:
+    """SGDet graphs of every video's frames sampled at ``sample_fps`` -> one bank per video
+    (:mod:`sgfb.feature_bank.video_banks`; the paper's "scene graphs for every frame", at
+    the rate the demo's inference samples)."""
+    from sgfb.feature_bank.video_banks import extract_video_banks, video_ids
+    from sgfb.models.scene_graph import load_scene_graph_model
+    from sgfb.utils.output_paths import find_videos
+
+    summary = extract_video_banks(load_scene_graph_model(checkpoint),
+                                  video_ids(find_videos([videos_dir])), out_dir, sample_fps,
+                                  batch_size, progress=False)
+    if summary.failed:
+        raise RuntimeError(f"predicted banks failed: {summary.format()}")
 
 
 def _action_config(data: str, banks: str, c: DemoConfig):
@@ -200,7 +212,6 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     threads split between the two; two one-thread jobs use two cores better than one
     two-thread job: docs/benchmarks.md, "Demo detector iteration"); the head with predicted
     banks follows stage 1 in the main process."""
-    from sgfb.feature_bank.extract import extract_banks
     from sgfb.inference.pipeline import InferenceConfig, VideoPipeline, run_summary_json
     from sgfb.training.action import run_action_training
     from sgfb.visualization.inference_outputs import inference_writers
@@ -213,9 +224,11 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     c = config or DemoConfig()
     result = DemoResult(out_dir)
     data = os.path.join(out_dir, "dataset")
-    annotations, charades = os.path.join(data, "annotations"), os.path.join(data, "charades")
+    annotations = os.path.join(data, "annotations")
     frames = os.path.join(out_dir, "frames")
     laps = _Laps(result.seconds)
+    # the predicted banks are sampled from the videos at the rate inference samples them
+    infer_cfg = InferenceConfig(views=4, crops=1, progress=False)
     load_at_start, stolen_at_start = os.getloadavg(), stolen_cpu_seconds()
 
     log(f"[1/5] synthetic dataset: {c.videos} videos of {c.seconds:g} s (seed {c.seed}) -> {data}")
@@ -256,13 +269,13 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         finally:
             torch.set_num_threads(threads)
         laps.lap("stage 1 training")
-        graphs_dir = os.path.join(sg_dir, "graphs")
-        log("[3/5] stage 1 evaluation on the test frames; SGDet graphs of every frame -> banks")
+        log(f"[3/5] stage 1 evaluation on the test frames; SGDet graphs of every video, "
+            f"{infer_cfg.sample_fps:g} per second -> predicted banks")
         result.metrics.update(evaluate_stage1(checkpoint, annotations, frames,
-                                              sg_cfg.test_batch_size, graphs_dir))
+                                              sg_cfg.test_batch_size))
         log("    " + ", ".join(f"{k} {result.metrics[k]:.3f}" for k, _ in TABLE[:4]))
-        extract_banks(ActionGenome.load(annotations, fps=os.path.join(charades, "video_fps.json")),
-                      banks, graphs_dir=graphs_dir, progress=False)
+        predicted_banks(checkpoint, a_cfg.data.videos, banks, infer_cfg.sample_fps,
+                        sg_cfg.test_batch_size)
         laps.lap("stage 1 evaluation, graphs and banks")
         side_runs = {"stage 2 backbone-only (second process)": backbone_job.result()}
         _print_side(side_runs, log)
@@ -290,8 +303,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     videos = [os.path.join(a_cfg.data.videos, f"{v}.mp4") for v in test_ids]
     log(f"[5/5] tools/infer.py on {len(videos)} held-out test videos")
     infer_dir = os.path.join(out_dir, "inference")
-    pipeline = VideoPipeline(checkpoint, os.path.join(sgfb_dir, "model.pt"), "cpu",
-                             InferenceConfig(views=4, crops=1, progress=False),
+    pipeline = VideoPipeline(checkpoint, os.path.join(sgfb_dir, "model.pt"), "cpu", infer_cfg,
                              writers=inference_writers())
     run = pipeline.run(videos, infer_dir, log=log)
     laps.lap("inference")

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from sgfb.feature_bank.bank import bank_path, load_bank
 from sgfb.inference.result import read_result_json
 from sgfb.demo import TABLE, DemoConfig, format_table, run_demo
 
@@ -59,6 +60,12 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     table = format_table(m)
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
     assert any(line.startswith("[5/5]") for line in lines)
+    # predicted banks: every video's frames once a second, annotated or not
+    videos = sorted(os.path.splitext(v)[0] for v in os.listdir(tmp_path / "dataset" / "videos"))
+    assert sorted(os.listdir(tmp_path / "banks")) == [f"{v}.npz" for v in videos]
+    for v in videos:
+        bank = load_bank(bank_path(str(tmp_path / "banks"), v))
+        assert bank.times.tolist() == pytest.approx([0.0, 1.0, 2.0, 3.0])
 
 
 def test_format_table_lists_measured_rows_in_order():

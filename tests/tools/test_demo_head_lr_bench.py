@@ -1,0 +1,53 @@
+"""bench/demo_head_lr.py: the head learning rate chosen on held-out training videos."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from demo_head_lr import split_training_videos  # noqa: E402
+
+
+def _ids(path):
+    with open(path, newline="") as f:
+        return [r["id"] for r in csv.DictReader(f)]
+
+
+def test_held_out_videos_are_a_seeded_disjoint_share_of_the_training_videos(sg_dataset,
+                                                                            tmp_path):
+    train = str(sg_dataset["charades"] / "Charades_v1_train.csv")
+    split_training_videos(train, str(tmp_path), 1, seed=0)
+    rest, held = _ids(tmp_path / "train.csv"), _ids(tmp_path / "val.csv")
+    assert len(held) == 1 and sorted(rest + held) == sorted(_ids(train))
+    split_training_videos(train, str(tmp_path / ".."), 1, seed=0)
+    assert _ids(tmp_path / ".." / "val.csv") == held
+    with pytest.raises(ValueError, match="cannot hold out 2 of 2"):
+        split_training_videos(train, str(tmp_path), 2, seed=0)
+
+
+def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tmp_path):
+    banks = tmp_path / "banks"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "extract_banks.py"),
+                    "--annotations", str(sg_dataset["annotations"]), "--fps-table",
+                    str(sg_dataset["charades"] / "video_fps.json"), "--out", str(banks),
+                    "--no-progress"], check=True, capture_output=True)
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo_head_lr.py"),
+                           "--demo", str(sg_dataset["root"]), "--banks", str(banks),
+                           "--out", str(out), "--lrs", "0.001", "0.0003", "--held-out", "1",
+                           "--backbone-iters", "2", "--head-iters", "2"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(k for k in results if k.startswith("lr ")) == [
+        "lr 0.0003 oracle", "lr 0.0003 predicted", "lr 0.001 oracle", "lr 0.001 predicted"]
+    assert all(0.0 <= results[k] <= 1.0 for k in results if k.startswith(("lr", "backbone")))
+    metrics = json.loads((out / "lr_0.0003_oracle" / "metrics.json").read_text())
+    assert metrics["videos"] == 1                 # scored on the held-out video only
+    assert metrics["banks"] == "oracle"
