@@ -15,7 +15,7 @@ truncated) is reported at the end while the others go on.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -24,7 +24,6 @@ from tqdm import tqdm
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.feature_bank.bank import VideoBank, bank_from_graphs, bank_path, save_bank
 from sgfb.feature_bank.extract import ExtractionSummary
-from sgfb.relations.predictor import SceneGraphPredictor
 from sgfb.structures.frame_keys import format_frame_key
 from sgfb.structures.scene_graph import SceneGraph
 from sgfb.utils.atomic_io import remove_stale_temporaries
@@ -42,12 +41,14 @@ def frame_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(rgb).permute(2, 0, 1).float().div_(255).to(device)
 
 
-def video_bank(predictor: SceneGraphPredictor, path: str, video_id: str,
+def video_bank(predictor: Any, path: str, video_id: str,
                sample_fps: float = 1.0, batch_size: int = 8,
                device: torch.device | str = "cpu", layout: str = "paper") -> VideoBank:
     """The bank of the video at ``path``: SGDet graphs of its frames sampled at
     ``sample_fps``, at their presentation times (exact for variable frame rates), as
-    displayed (rotation applied). Raises :class:`VideoDecodeError` naming the file when it
+    displayed (rotation applied). ``predictor``: a stage-1 model,
+    :class:`~sgfb.relations.predictor.SceneGraphPredictor` (its ``predict(frames, keys,
+    None, "sgdet")``; not imported here, a layer above the feature banks). Raises :class:`VideoDecodeError` naming the file when it
     cannot be read."""
     device = torch.device(device)
     graphs: List[SceneGraph] = []
@@ -87,7 +88,7 @@ def video_ids(paths: Sequence[str]) -> Dict[str, str]:
     return out
 
 
-def extract_video_banks(predictor: SceneGraphPredictor, videos: Dict[str, str], out_dir: str,
+def extract_video_banks(predictor: Any, videos: Dict[str, str], out_dir: str,
                         sample_fps: float = 1.0, batch_size: int = 8,
                         device: torch.device | str = "cpu", layout: str = "paper",
                         progress: bool = True) -> ExtractionSummary:
