@@ -1,5 +1,5 @@
-"""Predicted feature banks from the videos themselves (Action Genome §4.2: "SGFB predicts
-scene graphs for every frame in a video").
+"""Predicted feature banks from the videos themselves (Action Genome §4 and Figure 5: "SGFB
+predicts scene graphs for every frame in a video"; the banks of §4.2).
 
 Each video is sampled at ``sample_fps`` (:func:`sampled_indices`, the rule ``tools/infer.py``
 uses, so a model is trained on banks built as the banks it is later run on), every sampled
@@ -48,8 +48,8 @@ def video_bank(predictor: Any, path: str, video_id: str,
     ``sample_fps``, at their presentation times (exact for variable frame rates), as
     displayed (rotation applied). ``predictor``: a stage-1 model,
     :class:`~sgfb.relations.predictor.SceneGraphPredictor` (its ``predict(frames, keys,
-    None, "sgdet")``; not imported here, a layer above the feature banks). Raises :class:`VideoDecodeError` naming the file when it
-    cannot be read."""
+    None, "sgdet")``; not imported here, a layer above the feature banks). Raises
+    :class:`VideoDecodeError` naming the file when it cannot be read."""
     device = torch.device(device)
     graphs: List[SceneGraph] = []
     frames: List[torch.Tensor] = []
