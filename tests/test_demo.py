@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
+from sgfb.data.video import open_video
 from sgfb.feature_bank.bank import bank_path, load_bank
+from sgfb.feature_bank.video_banks import sampled_indices
 from sgfb.inference.result import read_result_json
 from sgfb.demo import TABLE, DemoConfig, format_table, run_demo
 
@@ -65,7 +67,10 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert sorted(os.listdir(tmp_path / "banks")) == [f"{v}.npz" for v in videos]
     for v in videos:
         bank = load_bank(bank_path(str(tmp_path / "banks"), v))
-        assert bank.times.tolist() == pytest.approx([0.0, 1.0, 2.0, 3.0])
+        with open_video(str(tmp_path / "dataset" / "videos" / f"{v}.mp4")) as reader:
+            picked = sampled_indices(reader.num_frames, reader.fps, 1.0)
+            assert bank.times.tolist() == pytest.approx(reader.timestamps()[picked].tolist())
+        assert len(bank) == 4                                       # 4-s videos
 
 
 def test_format_table_lists_measured_rows_in_order():
