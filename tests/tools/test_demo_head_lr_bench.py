@@ -47,7 +47,13 @@ def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tm
     results = json.loads((out / "results.json").read_text())
     assert sorted(k for k in results if k.startswith("lr ")) == [
         "lr 0.0003 oracle", "lr 0.0003 predicted", "lr 0.001 oracle", "lr 0.001 predicted"]
-    assert all(0.0 <= results[k] <= 1.0 for k in results if k.startswith(("lr", "backbone")))
+    # each number is the mAP its run wrote, on the held-out video
+    assert results["backbone-only"] == json.loads((out / "backbone" / "metrics.json")
+                                                  .read_text())["mAP"]
+    for name in ("lr 0.001 predicted", "lr 0.001 oracle", "lr 0.0003 predicted",
+                 "lr 0.0003 oracle"):
+        run = json.loads((out / name.replace(" ", "_") / "metrics.json").read_text())
+        assert results[name] == run["mAP"]
     metrics = json.loads((out / "lr_0.0003_oracle" / "metrics.json").read_text())
     assert metrics["videos"] == 1                 # scored on the held-out video only
     assert metrics["banks"] == "oracle"
