@@ -2,7 +2,7 @@
 """Generate a synthetic Action Genome / Charades dataset in the real download layout.
 
     python tools/make_synthetic.py --out DIR --videos N --seed S \\
-        [--size WxH] [--seconds S] [--workers N] [--annotations-only]
+        [--size WxH] [--seconds S] [--test-videos N] [--workers N] [--annotations-only]
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
 classes, fps table); see :mod:`sgfb.synthetic`. Prints a summary.
@@ -31,6 +31,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=nonnegative_int, required=True, help="random seed (>= 0)")
     parser.add_argument("--size", type=parse_size, default=(320, 240), help="WxH, default 320x240")
     parser.add_argument("--seconds", type=positive_float, default=10.0, help="video length, default 10")
+    parser.add_argument("--test-videos", type=nonnegative_int, default=None,
+                        help="videos in the test split, default: 20%% of --videos")
     parser.add_argument("--workers", type=positive_int, default=None, help="processes, default: CPU cores")
     parser.add_argument("--annotations-only", action="store_true",
                         help="write the annotation files only, no videos (fast; for graph studies)")
@@ -40,7 +42,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         summary = make_synthetic(args.out, args.videos, args.seed, size=args.size,
                                  seconds=args.seconds, workers=args.workers,
-                                 render=not args.annotations_only)
+                                 render=not args.annotations_only,
+                                 test_videos=args.test_videos)
     except ValueError as exc:
         parser.error(str(exc))
     print(summary)

@@ -84,21 +84,24 @@ class SyntheticSummary:
 
 def make_synthetic(out_dir: str, videos: int, seed: int, size: Tuple[int, int] = (320, 240),
                    seconds: float = 10.0, workers: Optional[int] = None,
-                   render: bool = True) -> SyntheticSummary:
+                   render: bool = True, test_videos: Optional[int] = None) -> SyntheticSummary:
     """Write ``videos`` synthetic videos of ``seconds`` s at ``size`` = (width, height) pixels
     with their AG and Charades annotations under ``out_dir``; ``workers`` processes render
     (default: one per CPU core; they are spawned, so a calling script needs the usual
     ``if __name__ == "__main__":`` guard). Returns a summary.
+
+    ``test_videos``: how many of the videos form the test split (default about 20 %).
 
     ``render=False`` writes the annotations only (no videos; the same annotation files as a
     rendering run), for studies on graphs alone; it takes about 0.01 s per video.
 
     Raises ValueError for bad arguments (naming the argument and the value)."""
     size, workers = _check_arguments(out_dir, videos, seed, size, seconds, workers)
+    _check_test_videos(test_videos, videos)
     seed, videos, workers = int(seed), int(videos), min(workers, int(videos))
     started = time.perf_counter()
     paths = writer.make_folders(str(out_dir))
-    specs = plan_videos(seed, videos)
+    specs = plan_videos(seed, videos, test_videos)
     _warn_about_stale_videos(paths["videos"], specs)
     jobs = [VideoJob(seed, s, size, float(seconds),
                      os.path.join(paths["videos"], s.file_name) if render else None)
@@ -205,6 +208,15 @@ def _check_arguments(out_dir: Any, videos: Any, seed: Any, size: Any, seconds: A
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
     return (width, height), int(workers)
+
+
+def _check_test_videos(test_videos: Any, videos: int) -> None:
+    if test_videos is None:
+        return
+    if isinstance(test_videos, bool) or not isinstance(test_videos, (int, np.integer)) \
+            or not 0 <= test_videos <= videos:
+        raise ValueError(f"test_videos must be an integer from 0 to videos ({videos}), "
+                         f"got {test_videos!r}")
 
 
 def _warn_about_stale_videos(folder: str, specs: List[VideoSpec]) -> None:

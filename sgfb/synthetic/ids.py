@@ -4,7 +4,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
@@ -36,8 +36,15 @@ class VideoSpec:
         return f"{self.video_id}.mp4"
 
 
-def plan_videos(seed: int, count: int) -> List[VideoSpec]:
-    """``count`` videos with distinct ids, frame rates and a ~80/20 train/test split."""
+def default_test_videos(count: int) -> int:
+    """Test videos of a ``count``-video world when the caller does not say: about 20 %."""
+    return int(round(TEST_SHARE * count))
+
+
+def plan_videos(seed: int, count: int, test_videos: Optional[int] = None) -> List[VideoSpec]:
+    """``count`` videos with distinct ids, frame rates and a train/test split with
+    ``test_videos`` test videos (default :func:`default_test_videos`, ~80/20). The ids and
+    rates do not depend on ``test_videos``; the test videos are a seeded draw."""
     rng = np.random.default_rng([seed, 0x5EED])
     ids: List[str] = []
     seen = set()
@@ -48,7 +55,9 @@ def plan_videos(seed: int, count: int) -> List[VideoSpec]:
             ids.append(vid)
     probabilities = np.array([p for _, _, p in FRAME_RATES])
     rates = rng.choice(len(FRAME_RATES), size=count, p=probabilities / probabilities.sum())
-    test = set(rng.permutation(count)[: int(round(TEST_SHARE * count))].tolist())
+    if test_videos is None:
+        test_videos = default_test_videos(count)
+    test = set(rng.permutation(count)[: int(test_videos)].tolist())
     return [VideoSpec(i, ids[i], FRAME_RATES[r][0], FRAME_RATES[r][1],
                       "test" if i in test else "train")
             for i, r in enumerate(rates)]

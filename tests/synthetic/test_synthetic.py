@@ -319,6 +319,26 @@ def test_annotations_only_writes_the_same_files_without_videos(tmp_path, dataset
             (dataset[0] / "charades" / name).read_bytes(), name
 
 
+def test_the_test_split_has_the_size_asked_for_and_the_same_videos_otherwise():
+    default = plan_videos(5, 48)
+    assert sum(s.split == "test" for s in default) == 10            # round(0.2 * 48)
+    for asked in (0, 1, 16, 48):
+        specs = plan_videos(5, 48, test_videos=asked)
+        assert sum(s.split == "test" for s in specs) == asked
+        assert [(s.video_id, s.fps, s.rate) for s in specs] == \
+            [(s.video_id, s.fps, s.rate) for s in default]
+    assert plan_videos(5, 48, test_videos=None) == default
+
+
+def test_an_annotations_only_world_writes_the_split_asked_for(tmp_path):
+    out = tmp_path / "split"
+    summary = make_synthetic(str(out), 6, 2, seconds=2.0, render=False, test_videos=4)
+    assert (summary.train_videos, summary.test_videos) == (2, 4)
+    for name, rows in (("Charades_v1_train.csv", 2), ("Charades_v1_test.csv", 4)):
+        with open(out / "charades" / name, newline="") as f:
+            assert len(list(csv.DictReader(f))) == rows, name
+
+
 # ---------------------------------------------------------------------------- geometry
 def test_geometry_follows_the_relationships():
     """In the written boxes and keypoints: held objects are in a hand, seats under the hips,
@@ -449,7 +469,8 @@ def test_pixels_carry_no_background_or_position_shortcut(dataset, readers, annot
 @pytest.mark.parametrize("kwargs, word", [
     ({"videos": 0}, "videos"), ({"seed": -1}, "seed"), ({"size": (161, 120)}, "size"),
     ({"size": (32, 24)}, "size"), ({"size": "big"}, "size"), ({"seconds": 0.5}, "seconds"),
-    ({"workers": 0}, "workers"),
+    ({"workers": 0}, "workers"), ({"test_videos": 2}, "test_videos"),
+    ({"test_videos": -1}, "test_videos"), ({"test_videos": 0.5}, "test_videos"),
 ])
 def test_bad_arguments_are_refused_clearly(tmp_path, kwargs, word):
     arguments = {"out_dir": str(tmp_path / "out"), "videos": 1, "seed": 0, "size": (64, 48),
@@ -477,6 +498,11 @@ def test_cli_writes_a_dataset_and_prints_the_summary(tmp_path):
     bad = subprocess.run([sys.executable, tool, "--out", str(out), "--videos", "1", "--seed", "3",
                           "--size", "96by72"], capture_output=True, text=True)
     assert bad.returncode == 2 and "320x240" in bad.stderr
+    too_many = subprocess.run([sys.executable, tool, "--out", str(tmp_path / "x"), "--videos", "2",
+                               "--seed", "3", "--test-videos", "3", "--annotations-only"],
+                              capture_output=True, text=True)
+    assert too_many.returncode == 2 and "test_videos" in too_many.stderr \
+        and "got 3" in too_many.stderr
 
 
 @pytest.mark.slow
