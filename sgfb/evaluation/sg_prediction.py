@@ -20,15 +20,25 @@ def prediction_batches(keys: Sequence[str], batch_size: int, by_video: bool) -> 
     return [list(range(s, min(s + batch_size, len(keys)))) for s in range(0, len(keys), batch_size)]
 
 
-@torch.no_grad()
 def predict_frames(predictor: SceneGraphPredictor, dataset: SceneGraphFrames, mode: str,
                    batch_size: int, device: torch.device, progress: bool = False) -> Dict[str, SceneGraph]:
+    return predict_frames_modes(predictor, dataset, (mode,), batch_size, device, progress)[mode]
+
+
+@torch.no_grad()
+def predict_frames_modes(predictor: SceneGraphPredictor, dataset: SceneGraphFrames,
+                         modes: Sequence[str], batch_size: int, device: torch.device,
+                         progress: bool = False) -> Dict[str, Dict[str, SceneGraph]]:
+    """``{mode: {frame key: graph}}``; each batch is read and passed through the detector's
+    backbone once for all ``modes``."""
     from tqdm import tqdm
-    out: Dict[str, SceneGraph] = {}
+    out: Dict[str, Dict[str, SceneGraph]] = {mode: {} for mode in modes}
     batches = prediction_batches(dataset.keys, batch_size, is_temporal(predictor.head))
-    for indices in tqdm(batches, desc=f"{mode} frames", disable=not progress):
+    for indices in tqdm(batches, desc=f"{'/'.join(modes)} frames", disable=not progress):
         images, graphs, keys = collate_graph_frames([dataset[i] for i in indices])
-        predicted = predictor.predict([im.to(device) for im in images], keys,
-                                      graphs if mode != "sgdet" else None, mode)
-        out.update(zip(keys, predicted))
+        needs_truth = any(mode != "sgdet" for mode in modes)
+        predicted = predictor.predict_modes([im.to(device) for im in images], keys,
+                                            graphs if needs_truth else None, modes)
+        for mode in modes:
+            out[mode].update(zip(keys, predicted[mode]))
     return out

@@ -26,7 +26,7 @@ neighbouring frames of the same batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -142,20 +142,32 @@ class SceneGraphPredictor(nn.Module):
             One graph per frame: boxes in original pixels, ``relations`` ``[P, 26]`` the head's
             probabilities, ``image_size`` ``(width, height)``.
         """
-        if mode not in MODES:
-            raise ValueError(f"unknown scene graph mode {mode!r}; choose from {MODES}")
-        if mode != "sgdet" and ground_truth is None:
-            raise ValueError(f"mode {mode!r} needs ground-truth graphs (boxes and labels)")
+        return self.predict_modes(images, frame_keys, ground_truth, (mode,))[mode]
+
+    @torch.no_grad()
+    def predict_modes(self, images: Any, frame_keys: Sequence[str],
+                      ground_truth: Optional[Sequence[SceneGraph]] = None,
+                      modes: Sequence[str] = MODES) -> Dict[str, List[SceneGraph]]:
+        """:meth:`predict` in each of ``modes`` from one pass of the detector's backbone (the
+        modes differ only in the nodes): ``{mode: graphs}``, equal to separate calls."""
+        for mode in modes:
+            if mode not in MODES:
+                raise ValueError(f"unknown scene graph mode {mode!r}; choose from {MODES}")
+            if mode != "sgdet" and ground_truth is None:
+                raise ValueError(f"mode {mode!r} needs ground-truth graphs (boxes and labels)")
         features = self.detector.features(images)
         n = len(features)
         if len(frame_keys) != n or (ground_truth is not None and len(ground_truth) != n):
             raise ValueError(f"{n} frames but {len(frame_keys)} frame keys"
                              + (f" and {len(ground_truth)} ground-truth graphs" if ground_truth else ""))
         device = next(iter(features.maps.values())).device
-        frames = self._nodes(features, ground_truth, mode, device)
-        logits = self.head(features, self._pairs(frames).with_frame_keys(frame_keys))
-        probs = logits.probabilities().float().cpu().numpy().reshape(-1, NUM_RELATIONSHIPS)
-        return self._graphs(frames, probs, features.original_sizes, frame_keys)
+        out: Dict[str, List[SceneGraph]] = {}
+        for mode in modes:
+            frames = self._nodes(features, ground_truth, mode, device)
+            logits = self.head(features, self._pairs(frames).with_frame_keys(frame_keys))
+            probs = logits.probabilities().float().cpu().numpy().reshape(-1, NUM_RELATIONSHIPS)
+            out[mode] = self._graphs(frames, probs, features.original_sizes, frame_keys)
+        return out
 
     def _nodes(self, features: Any, ground_truth: Optional[Sequence[SceneGraph]], mode: str,
                device: torch.device) -> List[_FrameNodes]:

@@ -184,6 +184,24 @@ def test_sgdet_nothing_detected(features_factory):
     assert all(g.num_nodes == 0 and g.person is None for g in graphs)
 
 
+def test_all_modes_from_one_features_pass_equal_separate_calls(features_factory):
+    detector = FakeDetector(features_factory, detections())
+    calls = []
+    features = detector.features
+    detector.features = lambda ims: calls.append(len(ims)) or features(ims)
+    predictor = SceneGraphPredictor(detector, small_head())
+    together = predictor.predict_modes(images(), KEYS, ground_truth())
+    assert calls == [3] and list(together) == ["predcls", "sgcls", "sgdet"]
+    for mode in ("predcls", "sgcls", "sgdet"):
+        alone = predictor.predict(images(), KEYS, ground_truth(), mode=mode)
+        for a, b in zip(alone, together[mode], strict=True):
+            for field in ("boxes", "labels", "scores", "pair_objects", "relations"):
+                assert np.array_equal(getattr(a, field), getattr(b, field)), (mode, field)
+    assert len(calls) == 4
+    with pytest.raises(ValueError, match="ground-truth"):
+        predictor.predict_modes(images(), KEYS, None, ("sgdet", "sgcls"))
+
+
 def test_predict_errors(features_factory):
     predictor = SceneGraphPredictor(FakeDetector(features_factory, detections()), prior())
     with pytest.raises(ValueError, match="unknown scene graph mode"):
