@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from sgfb.data.charades import Charades
 from sgfb.data.video import open_video
 from sgfb.feature_bank.bank import bank_path, load_bank
 from sgfb.feature_bank.video_banks import sampled_indices
@@ -34,6 +35,8 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert os.path.exists(result.outputs["report"])
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["metrics"] == m and saved["outputs"] == result.outputs
+    assert saved["config"]["test_videos"] == 1                      # a third of 5
+    assert len(Charades.load(str(tmp_path / "dataset" / "charades" / "Charades_v1_test.csv"))) == 1
     records = saved["provenance"]["checkpoints"]
     assert sorted(records) == ["backbone_only", "scene_graph", "sgfb", "sgfb_oracle"]
     assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
@@ -79,6 +82,22 @@ def test_format_table_lists_measured_rows_in_order():
     assert lines[2].startswith("stage 1  detector mAP@0.5") and lines[2].endswith("0.250")
     assert lines[3].startswith("stage 2  SGFB, oracle banks mAP") and lines[3].endswith("0.500")
     assert len(lines) == 4
+
+
+def test_the_demo_holds_out_a_third_of_its_videos_unless_told():
+    assert DemoConfig().held_out == 16 and DemoConfig().videos == 48
+    assert DemoConfig(videos=9).held_out == 3
+    assert DemoConfig(videos=9, test_videos=2).held_out == 2
+
+
+def test_demo_tool_refuses_a_split_without_training_videos(tmp_path):
+    tool = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools",
+                        "demo.py")
+    proc = subprocess.run([sys.executable, tool, "--out", str(tmp_path / "o"), "--videos", "6",
+                           "--test-videos", "6"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "--test-videos must be below --videos (6), got 6" in proc.stderr
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])

@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     d = DemoConfig()
     parser.add_argument("--videos", type=positive_int, default=d.videos,
                         help="synthetic videos")
+    parser.add_argument("--test-videos", type=positive_int, default=None,
+                        help="of which held out for the test metrics, default: a third")
     parser.add_argument("--seconds", type=positive_float, default=d.seconds,
                         help="length of each video")
     parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
@@ -45,10 +47,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.videos < 5:
         parser.error("--videos must be at least 5 (train and test videos of the split)")
+    if args.test_videos is not None and args.test_videos >= args.videos:
+        parser.error(f"--test-videos must be below --videos ({args.videos}), "
+                     f"got {args.test_videos}")
     start = time.perf_counter()
     result = run_demo(args.out, DemoConfig(args.videos, args.seconds, args.seed, args.workers,
                                            args.detector_iters, args.relation_iters,
-                                           args.backbone_iters, args.head_iters))
+                                           args.backbone_iters, args.head_iters,
+                                           test_videos=args.test_videos))
     total = result.seconds["total"]
     print("\n" + format_table(result.metrics))
     stolen = result.machine.get("hypervisor_steal_cpu_seconds")
