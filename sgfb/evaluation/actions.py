@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
-from sgfb.evaluation.mean_ap import average_precision_per_class, mean_average_precision
+from sgfb.evaluation.mean_ap import (average_precision_per_class, mean_average_precision,
+                                     random_ranking_map)
 from sgfb.evaluation.views import aggregate_views, video_targets
 from sgfb.utils.distributed import DistInfo, gather_objects
 
@@ -29,6 +30,8 @@ class ActionMetrics:
         names = class_names or [f"c{i:03d}" for i in range(len(self.per_class_ap))]
         return {
             "mAP": self.mAP,
+            # what a random ranking of these videos scores: small test sets score high by chance
+            "chance_mAP": random_ranking_map(self.targets),
             "videos": len(self.video_ids),
             "classes_with_positives": int((self.targets.sum(0) > 0).sum()),
             "per_class_ap": {n: (None if np.isnan(ap) else float(ap))

@@ -44,3 +44,33 @@ def mean_average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
     ap = average_precision_per_class(scores, labels)
     valid = ~np.isnan(ap)
     return float(ap[valid].mean()) if valid.any() else float("nan")
+
+
+def random_ranking_ap(labels: np.ndarray) -> np.ndarray:
+    """``[C]`` expected AP of a uniformly random ranking of the ``N`` samples (NaN for a class
+    without positives): the chance level a model's AP should beat on the same samples.
+
+    With ``k`` positives among ``n``, the sample at rank ``r`` is a positive with probability
+    ``k / n``, and then ``(r - 1)(k - 1) / (n - 1)`` positives are expected above it, so
+    ``E[AP] = (1 / n) * sum_r (1 + (r - 1)(k - 1) / (n - 1)) / r``: exact, no sampling."""
+    labels = np.asarray(labels) > 0
+    if labels.ndim != 2:
+        raise ValueError(f"labels {labels.shape} must be [N, C]")
+    n = labels.shape[0]
+    k = labels.sum(0).astype(np.float64)
+    ap = np.full(labels.shape[1], np.nan)
+    if n == 0:
+        return ap
+    r = np.arange(1, n + 1, dtype=np.float64)[:, None]
+    above = (r - 1) * (k[None, :] - 1) / (n - 1) if n > 1 else np.zeros((1, labels.shape[1]))
+    expected = ((1 + above) / r).sum(0) / n
+    ap[k > 0] = expected[k > 0]
+    return ap
+
+
+def random_ranking_map(labels: np.ndarray) -> float:
+    """Mean of :func:`random_ranking_ap` over the classes with at least one positive: the mAP
+    of chance on these samples, as :func:`mean_average_precision` averages (NaN if none)."""
+    ap = random_ranking_ap(labels)
+    valid = ~np.isnan(ap)
+    return float(ap[valid].mean()) if valid.any() else float("nan")

@@ -62,6 +62,7 @@ def test_oracle_run_trains_evaluates_and_writes_a_complete_checkpoint(sg_dataset
     assert metrics["fbo"] == fbo and metrics["videos"] == 1 and len(metrics["per_class_ap"]) == 18
     scored = [ap for ap in metrics["per_class_ap"].values() if ap is not None]
     assert scored and metrics["mAP"] == pytest.approx(sum(scored) / len(scored), abs=1e-6)
+    assert metrics["chance_mAP"] == 1.0        # one test video: every ranking is perfect
     state = load_checkpoint(str(out / "model.pt"))
     assert state["format"] == "sgfb.action/1" and len(state["class_names"]) == 18
     assert state["preprocessing"]["num_frames"] == 4 and state["bank"]["fbo"] == (fbo != "none")
