@@ -23,6 +23,7 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert sorted(m) == sorted(key for key, _ in TABLE)
     for key, _ in TABLE:
         assert m[key] == m[key]          # measured (not NaN)
+    assert m["chance mAP"] == 1.0        # one test video: every ranking is perfect
     [path] = result.inference_paths
     prediction = read_result_json(path)
     assert prediction.actions and prediction.sampled_frames
