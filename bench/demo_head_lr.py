@@ -2,13 +2,16 @@
 """Choose the demo's SGFB head learning rate on held-out training videos, never on the test
 videos: on a finished demo output, hold out `--held-out` of the world's training videos
 (seeded), train the backbone-only model of configs/sgfb/demo_synthetic.yaml on the others,
-then the non-local bank head on that frozen backbone at each learning rate, with the
+then the non-local bank head on that frozen backbone at each learning rate (and each
+`--head-iters` schedule), with the
 predicted banks of DEMO/banks (or `--banks`) and with oracle banks, and score each on the
 held-out videos. One torch thread, as in the demo. OUT/results.json holds every mAP.
 
     python tools/demo.py --out demo_seed1 --seed 1
     python bench/demo_head_lr.py --demo demo_seed1 --out runs/head_lr_seed1 \\
         --lrs 0.001 0.0003 0.0001
+    python bench/demo_head_lr.py --demo demo_seed1 --out runs/head_iters_seed1 \\
+        --lrs 0.0003 --head-iters 80 160        # schedules, on one retrained backbone
 
 The held-out videos' backbone is trained without them: a backbone that saw them would make
 its clip features look more reliable on them than on unseen videos.
@@ -57,7 +60,9 @@ def main(argv=None) -> int:
     p.add_argument("--held-out", type=int, default=8)
     p.add_argument("--seed", type=int, default=0, help="the held-out draw's seed")
     p.add_argument("--backbone-iters", type=int, default=None, help="default: the demo's")
-    p.add_argument("--head-iters", type=int, default=None, help="default: the demo's")
+    p.add_argument("--head-iters", type=int, nargs="+", default=[None],
+                   help="one or more head schedules (default: the demo's); the runs of a second "
+                        "or later count are named 'lr R oracle, N iterations'")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
@@ -67,9 +72,9 @@ def main(argv=None) -> int:
     with open(os.path.join(args.out, "train.csv"), newline="") as f:
         train_videos = len(list(csv.DictReader(f)))
 
-    def config():
+    def config(head_iters=None):
         cfg = _action_config(data, banks, DemoConfig(backbone_iters=args.backbone_iters,
-                                                     head_iters=args.head_iters))
+                                                     head_iters=head_iters))
         cfg.data.train_csv = os.path.join(args.out, "train.csv")
         cfg.data.test_csv = os.path.join(args.out, "val.csv")
         for solver in (cfg.solver, cfg.head_solver):   # a tiny world has fewer videos
@@ -84,16 +89,19 @@ def main(argv=None) -> int:
     results["backbone-only"] = run_action_training(cfg, backbone, _info(), progress=False,
                                                    log=quiet)["mAP"]
     print(f"backbone-only {results['backbone-only']:.3f}", flush=True)
-    for lr in args.lrs:
-        for oracle in (False, True):
-            cfg = config()
-            cfg.model.fbo, cfg.model.init = "nl", os.path.join(backbone, "model.pt")
-            cfg.head_solver.lr = lr
-            name = f"lr {lr:g} {'oracle' if oracle else 'predicted'}"
-            results[name] = run_action_training(
-                cfg, os.path.join(args.out, name.replace(" ", "_")), _info(), oracle=oracle,
-                progress=False, log=quiet)["mAP"]
-            print(f"{name} {results[name]:.3f}", flush=True)
+    runs = [(iters, lr, oracle) for iters in args.head_iters for lr in args.lrs
+            for oracle in (False, True)]
+    for iters, lr, oracle in runs:
+        cfg = config(iters)
+        cfg.model.fbo, cfg.model.init = "nl", os.path.join(backbone, "model.pt")
+        cfg.head_solver.lr = lr
+        name = f"lr {lr:g} {'oracle' if oracle else 'predicted'}"
+        if iters != args.head_iters[0]:
+            name += f", {cfg.head_solver.max_iters} iterations"
+        results[name] = run_action_training(
+            cfg, os.path.join(args.out, name.replace(" ", "_").replace(",", "")), _info(),
+            oracle=oracle, progress=False, log=quiet)["mAP"]
+        print(f"{name} {results[name]:.3f}", flush=True)
     write_json(os.path.join(args.out, "results.json"), results)
     print(json.dumps(results))
     return 0

@@ -11,6 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from demo_head_lr import split_training_videos  # noqa: E402
+from sgfb.utils.checkpoint import load_checkpoint  # noqa: E402
 
 
 def _ids(path):
@@ -40,13 +41,20 @@ def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tm
     done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo_head_lr.py"),
                            "--demo", str(sg_dataset["root"]), "--banks", str(banks),
                            "--out", str(out), "--lrs", "0.001", "0.0003", "--held-out", "1",
-                           "--backbone-iters", "2", "--head-iters", "2"],
+                           "--backbone-iters", "2", "--head-iters", "2", "3"],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((out / "results.json").read_text())
     assert sorted(k for k in results if k.startswith("lr ")) == [
-        "lr 0.0003 oracle", "lr 0.0003 predicted", "lr 0.001 oracle", "lr 0.001 predicted"]
+        "lr 0.0003 oracle", "lr 0.0003 oracle, 3 iterations", "lr 0.0003 predicted",
+        "lr 0.0003 predicted, 3 iterations", "lr 0.001 oracle", "lr 0.001 oracle, 3 iterations",
+        "lr 0.001 predicted", "lr 0.001 predicted, 3 iterations"]
+    longer = json.loads((out / "lr_0.001_oracle_3_iterations" / "metrics.json").read_text())
+    assert results["lr 0.001 oracle, 3 iterations"] == longer["mAP"]
+    for name, iters in (("lr_0.001_oracle_3_iterations", 3), ("lr_0.001_oracle", 2)):
+        config = load_checkpoint(str(out / name / "model.pt"))["config"]
+        assert config["head_solver"]["max_iters"] == iters, name
     # each number is the mAP its run wrote, on the held-out video
     assert results["backbone-only"] == json.loads((out / "backbone" / "metrics.json")
                                                   .read_text())["mAP"]
