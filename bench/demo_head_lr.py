@@ -2,8 +2,8 @@
 """Choose the demo's SGFB head learning rate on held-out training videos, never on the test
 videos: on a finished demo output, hold out `--held-out` of the world's training videos
 (seeded), train the backbone-only model of configs/sgfb/demo_synthetic.yaml on the others,
-then the non-local bank head on that frozen backbone at each learning rate (and each
-`--head-iters` schedule), with the
+then the bank head (non-local FBO, or each of `--fbo`) on that frozen backbone at each
+learning rate (and each `--head-iters` schedule), with the
 predicted banks of DEMO/banks (or `--banks`) and with oracle banks, and score each on the
 held-out videos. One torch thread, as in the demo. OUT/results.json holds every mAP.
 
@@ -57,6 +57,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--banks", default=None, help="predicted banks (default: DEMO/banks)")
     p.add_argument("--lrs", type=float, nargs="+", default=[0.001, 0.0003, 0.0001])
+    p.add_argument("--fbo", nargs="+", default=["nl"], choices=["nl", "max", "mean"],
+                   help="feature bank operators to compare (default: the demo's nl); runs of "
+                        "another than the first are named 'lr R oracle, fbo F'")
     p.add_argument("--held-out", type=int, default=8)
     p.add_argument("--seed", type=int, default=0, help="the held-out draw's seed")
     p.add_argument("--backbone-iters", type=int, default=None, help="default: the demo's")
@@ -89,15 +92,17 @@ def main(argv=None) -> int:
     results["backbone-only"] = run_action_training(cfg, backbone, _info(), progress=False,
                                                    log=quiet)["mAP"]
     print(f"backbone-only {results['backbone-only']:.3f}", flush=True)
-    runs = [(iters, lr, oracle) for iters in args.head_iters for lr in args.lrs
-            for oracle in (False, True)]
-    for iters, lr, oracle in runs:
+    runs = [(fbo, iters, lr, oracle) for fbo in args.fbo for iters in args.head_iters
+            for lr in args.lrs for oracle in (False, True)]
+    for fbo, iters, lr, oracle in runs:
         cfg = config(iters)
-        cfg.model.fbo, cfg.model.init = "nl", os.path.join(backbone, "model.pt")
+        cfg.model.fbo, cfg.model.init = fbo, os.path.join(backbone, "model.pt")
         cfg.head_solver.lr = lr
         name = f"lr {lr:g} {'oracle' if oracle else 'predicted'}"
         if iters != args.head_iters[0]:
             name += f", {cfg.head_solver.max_iters} iterations"
+        if fbo != args.fbo[0]:
+            name += f", fbo {fbo}"
         results[name] = run_action_training(
             cfg, os.path.join(args.out, name.replace(" ", "_").replace(",", "")), _info(),
             oracle=oracle, progress=False, log=quiet)["mAP"]

@@ -65,3 +65,26 @@ def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tm
     metrics = json.loads((out / "lr_0.0003_oracle" / "metrics.json").read_text())
     assert metrics["videos"] == 1                 # scored on the held-out video only
     assert metrics["banks"] == "oracle"
+
+
+def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, tmp_path):
+    banks = tmp_path / "banks"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "extract_banks.py"),
+                    "--annotations", str(sg_dataset["annotations"]), "--fps-table",
+                    str(sg_dataset["charades"] / "video_fps.json"), "--out", str(banks),
+                    "--no-progress"], check=True, capture_output=True)
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo_head_lr.py"),
+                           "--demo", str(sg_dataset["root"]), "--banks", str(banks),
+                           "--out", str(out), "--lrs", "0.001", "--held-out", "1",
+                           "--backbone-iters", "2", "--head-iters", "2", "--fbo", "nl", "max"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(k for k in results if k.startswith("lr ")) == [
+        "lr 0.001 oracle", "lr 0.001 oracle, fbo max", "lr 0.001 predicted",
+        "lr 0.001 predicted, fbo max"]
+    for name, fbo in (("lr_0.001_oracle_fbo_max", "max"), ("lr_0.001_oracle", "nl")):
+        assert load_checkpoint(str(out / name / "model.pt"))["config"]["model"]["fbo"] == fbo
+        assert json.loads((out / name / "metrics.json").read_text())["fbo"] == fbo

@@ -128,7 +128,7 @@ def test_weight_average_by_hand():
         ema.after_step()
     # 0.75 * 1 + 0.25 * 3 = 1.5; 0.75 * 1.5 + 0.25 * 5 = 2.375
     assert float(ema.average.weight) == pytest.approx(2.375)
-    assert float(model.weight) == 5.0 and not ema.average.weight.requires_grad
+    assert float(model.weight.detach()) == 5.0 and not ema.average.weight.requires_grad
     with pytest.raises(ValueError, match="ema_decay"):
         WeightAverage(model, 1.0)
 
@@ -189,8 +189,8 @@ def test_node_init_std():
     torch.manual_seed(0)
     small = build_stsgn(ModelConfig("gine-person-bigru", channels=512, node_init_std=0.1))
     paper = build_stsgn(ModelConfig("gine-person-bigru", channels=512, node_init_std=None))
-    assert float(small.encoder.node_embedding.weight.std()) == pytest.approx(0.1, rel=0.05)
-    assert float(paper.encoder.node_embedding.weight.std()) == pytest.approx(1.0, rel=0.05)
+    assert float(small.encoder.node_embedding.weight.detach().std()) == pytest.approx(0.1, rel=0.05)
+    assert float(paper.encoder.node_embedding.weight.detach().std()) == pytest.approx(1.0, rel=0.05)
 
 
 def test_paper_config_file_restores_the_papers_settings():
