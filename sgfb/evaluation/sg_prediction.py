@@ -34,9 +34,9 @@ def predict_frames_modes(predictor: SceneGraphPredictor, dataset: SceneGraphFram
     from tqdm import tqdm
     out: Dict[str, Dict[str, SceneGraph]] = {mode: {} for mode in modes}
     batches = prediction_batches(dataset.keys, batch_size, is_temporal(predictor.head))
+    needs_truth = any(mode != "sgdet" for mode in modes)
     for indices in tqdm(batches, desc=f"{'/'.join(modes)} frames", disable=not progress):
         images, graphs, keys = collate_graph_frames([dataset[i] for i in indices])
-        needs_truth = any(mode != "sgdet" for mode in modes)
         predicted = predictor.predict_modes([im.to(device) for im in images], keys,
                                             graphs if needs_truth else None, modes)
         for mode in modes:

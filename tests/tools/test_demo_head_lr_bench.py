@@ -31,21 +31,34 @@ def test_held_out_videos_are_a_seeded_disjoint_share_of_the_training_videos(sg_d
         split_training_videos(train, str(tmp_path), 2, seed=0)
 
 
-def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tmp_path):
-    banks = tmp_path / "banks"
+@pytest.fixture(scope="module")
+def banks(sg_dataset, tmp_path_factory):
+    """Banks of the shared dataset's annotated frames (ground truth), standing in for the
+    demo's predicted banks."""
+    out = tmp_path_factory.mktemp("banks")
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "extract_banks.py"),
                     "--annotations", str(sg_dataset["annotations"]), "--fps-table",
-                    str(sg_dataset["charades"] / "video_fps.json"), "--out", str(banks),
+                    str(sg_dataset["charades"] / "video_fps.json"), "--out", str(out),
                     "--no-progress"], check=True, capture_output=True)
-    out = tmp_path / "run"
+    return out
+
+
+def run_bench(sg_dataset, banks, out, *args):
+    """bench/demo_head_lr.py on the shared dataset, one held-out video, 2-iteration backbone;
+    returns its results.json."""
     done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo_head_lr.py"),
                            "--demo", str(sg_dataset["root"]), "--banks", str(banks),
-                           "--out", str(out), "--lrs", "0.001", "0.0003", "--held-out", "1",
-                           "--backbone-iters", "2", "--head-iters", "2", "3"],
+                           "--out", str(out), "--held-out", "1", "--backbone-iters", "2", *args],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((out / "results.json").read_text())
+    return json.loads((out / "results.json").read_text())
+
+
+def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, banks, tmp_path):
+    out = tmp_path / "run"
+    results = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "0.0003",
+                        "--head-iters", "2", "3")
     assert sorted(k for k in results if k.startswith("lr ")) == [
         "lr 0.0003 oracle", "lr 0.0003 oracle, 3 iterations", "lr 0.0003 predicted",
         "lr 0.0003 predicted, 3 iterations", "lr 0.001 oracle", "lr 0.001 oracle, 3 iterations",
@@ -67,21 +80,10 @@ def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, tm
     assert metrics["banks"] == "oracle"
 
 
-def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, tmp_path):
-    banks = tmp_path / "banks"
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "extract_banks.py"),
-                    "--annotations", str(sg_dataset["annotations"]), "--fps-table",
-                    str(sg_dataset["charades"] / "video_fps.json"), "--out", str(banks),
-                    "--no-progress"], check=True, capture_output=True)
+def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, banks, tmp_path):
     out = tmp_path / "run"
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo_head_lr.py"),
-                           "--demo", str(sg_dataset["root"]), "--banks", str(banks),
-                           "--out", str(out), "--lrs", "0.001", "--held-out", "1",
-                           "--backbone-iters", "2", "--head-iters", "2", "--fbo", "nl", "max"],
-                          capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((out / "results.json").read_text())
+    results = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "--head-iters", "2",
+                        "--fbo", "nl", "max")
     assert sorted(k for k in results if k.startswith("lr ")) == [
         "lr 0.001 oracle", "lr 0.001 oracle, fbo max", "lr 0.001 predicted",
         "lr 0.001 predicted, fbo max"]
