@@ -80,6 +80,7 @@ def main(argv=None) -> int:
                                                      head_iters=head_iters))
         cfg.data.train_csv = os.path.join(args.out, "train.csv")
         cfg.data.test_csv = os.path.join(args.out, "val.csv")
+        cfg.head_cache_dir = os.path.join(args.out, "clip_features")  # one backbone: shared
         for solver in (cfg.solver, cfg.head_solver):   # a tiny world has fewer videos
             solver.batch_size = min(solver.batch_size, train_videos)
         return cfg

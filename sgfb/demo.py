@@ -11,8 +11,10 @@
 3. stage 2 (``configs/sgfb/demo_synthetic.yaml``): the backbone-only action model, then on
    its frozen backbone the SGFB head (FBO non-local) with feature banks built from the
    predicted graphs, and the same head with ground-truth (oracle) banks: the paper's
-   comparison (Action Genome Table 3), test mAP of each. The backbone-only model and the
-   oracle head need no predicted graphs: a second process trains them while stage 1 trains;
+   comparison (Action Genome Table 3), test mAP of each. Both heads train on one cache of
+   the frozen backbone's clip features (``OUT/clip_features``). The backbone-only model and
+   the oracle head need no predicted graphs: a second process trains them while stage 1
+   trains;
 4. run the video-in, predictions-out pipeline (``tools/infer.py``) on held-out test videos:
    one JSON and one annotated mp4 per video and ``report.html``.
 
@@ -115,15 +117,20 @@ def _sg_config(annotations: str, frames: str, c: DemoConfig):
     cfg.config_name = os.path.basename(SG_CONFIG)
     cfg.data.annotations, cfg.data.frames, cfg.device = annotations, frames, "cpu"
     cfg.detector_solver.seed = cfg.relation_solver.seed = c.seed
-    if c.detector_iters is not None:
-        cfg.detector_solver.max_iters = c.detector_iters
-        cfg.detector_solver.steps = [s for s in cfg.detector_solver.steps if s < c.detector_iters]
-        cfg.detector_solver.warmup_iters = min(cfg.detector_solver.warmup_iters, c.detector_iters)
-    if c.relation_iters is not None:
-        cfg.relation_solver.max_iters = c.relation_iters
-        cfg.relation_solver.steps = [s for s in cfg.relation_solver.steps if s < c.relation_iters]
-        cfg.relation_solver.warmup_iters = min(cfg.relation_solver.warmup_iters, c.relation_iters)
+    for solver, iters in ((cfg.detector_solver, c.detector_iters),
+                          (cfg.relation_solver, c.relation_iters)):
+        if iters is not None:
+            set_iterations(solver, iters)
     return cfg
+
+
+def set_iterations(solver, iters: int) -> None:
+    """Run ``solver`` for ``iters`` iterations with its schedule's shape: the warm-up and
+    the learning-rate steps at the same fractions of the run."""
+    scale = iters / solver.max_iters
+    solver.max_iters = iters
+    solver.warmup_iters = round(solver.warmup_iters * scale)
+    solver.steps = [round(s * scale) for s in solver.steps if round(s * scale) < iters]
 
 
 def evaluate_stage1(checkpoint: str, annotations: str, frames: str,
@@ -184,8 +191,7 @@ def _action_config(data: str, banks: str, c: DemoConfig):
     cfg.solver.seed = cfg.head_solver.seed = c.seed
     for solver, iters in ((cfg.solver, c.backbone_iters), (cfg.head_solver, c.head_iters)):
         if iters is not None:
-            solver.max_iters, solver.steps = iters, [s for s in solver.steps if s < iters]
-            solver.warmup_iters = min(solver.warmup_iters, iters)
+            set_iterations(solver, iters)
         solver.batch_size = min(solver.batch_size, len(Charades.load(d.train_csv)))
     return cfg
 
@@ -257,6 +263,9 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     backbone_cfg = copy.deepcopy(a_cfg)
     backbone_cfg.model.fbo = "none"
     a_cfg.model.fbo, a_cfg.model.init = "nl", os.path.join(backbone_dir, "model.pt")
+    # both heads train on one frozen backbone: the first to start caches its clip features
+    # (configs/sgfb/demo_synthetic.yaml head_cache_clips), the other reads them
+    a_cfg.head_cache_dir = os.path.join(out_dir, "clip_features")
     threads = torch.get_num_threads()
     main_threads, side_threads = _split_threads(threads)
     log(f"[2/5] stage 1: detector ({sg_cfg.detector_solver.max_iters} iterations) and predicate "
@@ -271,8 +280,9 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         backbone_job = side.submit(_side_job, backbone_cfg, backbone_dir, side_threads, False)
         oracle_job = side.submit(_side_job, copy.deepcopy(a_cfg),
                                  os.path.join(out_dir, "sgfb_oracle"), side_threads, True)
-        # after stage 1 the machine is free: the predicted-bank head decodes its clips in one
-        # loader worker per thread (decoding is most of its cost; docs/benchmarks.md)
+        # after stage 1 the machine is free: the predicted-bank head reads the clip features
+        # the oracle head cached (or, if that has not finished, decodes and caches them in
+        # one loader worker per thread) and evaluates the test views in as many workers
         a_cfg.head_solver.num_workers = a_cfg.workers = threads
         torch.set_num_threads(main_threads)
         try:

@@ -10,7 +10,8 @@ from sgfb.data.video import open_video
 from sgfb.feature_bank.bank import bank_path, load_bank
 from sgfb.feature_bank.video_banks import sampled_indices
 from sgfb.inference.result import read_result_json
-from sgfb.demo import TABLE, DemoConfig, format_table, run_demo
+from sgfb.demo import TABLE, DemoConfig, format_table, run_demo, set_iterations
+from sgfb.training.solver import SolverConfig
 
 
 @pytest.mark.slow
@@ -43,6 +44,8 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
                for r in records.values())
     assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
+    # the two bank heads trained on one frozen backbone's cached clip features
+    assert len(os.listdir(tmp_path / "clip_features")) == 1
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     stolen = saved["machine"]["hypervisor_steal_cpu_seconds"]
@@ -152,3 +155,13 @@ def test_an_interrupted_demo_kills_its_second_process_instead_of_waiting():
     wait([queued], timeout=30)
     assert queued.done() and time.monotonic() - started < 60
     assert queued.cancelled() or queued.exception() is not None
+
+
+def test_a_shorter_or_longer_schedule_keeps_its_shape():
+    solver = SolverConfig(max_iters=80, warmup_iters=5, steps=[65])
+    set_iterations(solver, 800)
+    assert (solver.max_iters, solver.warmup_iters, solver.steps) == (800, 50, [650])
+    set_iterations(solver, 8)
+    assert (solver.max_iters, solver.warmup_iters, solver.steps) == (8, 0, [6])
+    set_iterations(solver, 1)          # a step at the last iteration or later is dropped
+    assert (solver.max_iters, solver.warmup_iters, solver.steps) == (1, 0, [])

@@ -200,6 +200,13 @@ class CharadesClips(Dataset):
         """The generator of training item ``index`` in the current epoch."""
         return np.random.default_rng([self.seed, self.epoch, int(index)])
 
+    def fps_description(self) -> Union[None, str, Dict[str, float]]:
+        """Where the clips' frame rates come from, comparable across runs (a cache key's
+        part): None (the decoder's rate), the fps table, or a callable's repr."""
+        if self._fps is None or isinstance(self._fps, dict):
+            return self._fps
+        return repr(self._fps)
+
     # ------------------------------------------------------------------ items
     def _video_fps(self, video_id: str, reader_fps: float) -> float:
         if self._fps is None:

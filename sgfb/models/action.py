@@ -75,14 +75,19 @@ class ActionModel(nn.Module):
         return self.backbone(clips)
 
     def forward(self, clips: Optional[torch.Tensor] = None, bank: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                mask: Optional[torch.Tensor] = None,
+                features: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``features``: the clips' backbone features ``[B, D]`` already computed (a frozen
+        backbone's, :mod:`sgfb.training.clip_cache`), given instead of ``clips``."""
         if isinstance(self.head, BankOnlyClassifier):
             if bank is None or mask is None:
                 raise ValueError("the bank-only model needs bank and mask")
             return self.head(bank, mask)
-        if clips is None:
-            raise ValueError("this model needs video clips")
-        return self.head(self.clip_features(clips), bank, mask)
+        if features is None:
+            if clips is None:
+                raise ValueError("this model needs video clips (or their features)")
+            features = self.clip_features(clips)
+        return self.head(features, bank, mask)
 
 
 def build_action_model(backbone: BackboneConfig, bank_layout: str, num_classes: int,

@@ -9,6 +9,7 @@ names, preprocessing and bank settings: all that inference needs); ``metrics.jso
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -24,6 +25,8 @@ from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.config import to_dict
 from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
+from sgfb.training.clip_cache import CachedClips, cached_clip_features, cached_head_step, \
+    collate_cached
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
 from sgfb.models.action import CHECKPOINT_FORMAT, ActionModel
@@ -222,14 +225,36 @@ def train_action_model(cfg: ActionConfig, out_dir: str, info: DistInfo, train_se
             model.freeze_backbone()
         log(f"stage {stage.name!r}: fbo={stage.fbo}, backbone "
             f"{'frozen' if stage.freeze_backbone else 'trained'}, {stage.solver.max_iters} iterations")
-        trainer = Trainer(model, action_step, train_set, collate_clips, stage.solver,
-                          os.path.join(out_dir, stage.name), info,
+        stage_dir = os.path.join(out_dir, stage.name)
+        stage_set, step, collate, solver = train_set, action_step, collate_clips, stage.solver
+        if stage.freeze_backbone and cfg.head_cache_clips:
+            stage_set = cached_train_set(cfg, model, train_set, stage_dir, info, log)
+            step, collate = cached_head_step, collate_cached
+            solver = dataclasses.replace(solver, num_workers=0)   # the items are in memory
+        trainer = Trainer(model, step, stage_set, collate, solver, stage_dir, info,
                           extra_state=checkpoint_meta(cfg, class_names, stage.fbo != "none", classes),
                           progress=progress, log=log)
         if trainer.train(resume=resume).interrupted:
             raise Interrupted(f"stage {stage.name!r} stopped; resume with --resume ({out_dir})")
     assert model is not None
     return model
+
+
+def cached_train_set(cfg: ActionConfig, model: ActionModel, train_set, stage_dir: str,
+                     info: DistInfo, log: Callable[[str], None]) -> CachedClips:
+    """The head stage's training items over the frozen backbone's features of
+    ``cfg.head_cache_clips`` clips per training video (:mod:`sgfb.training.clip_cache`),
+    kept in ``cfg.head_cache_dir`` (default the stage's folder)."""
+    clips = train_set.dataset if isinstance(train_set, ClassSubset) else train_set
+    if not isinstance(clips, CharadesClips):
+        raise TypeError(f"head_cache_clips needs a CharadesClips training set, got "
+                        f"{type(clips).__name__}")
+    model.to(info.device)
+    cache = cached_clip_features(model, clips, cfg.head_cache_clips,
+                                 cfg.head_cache_dir or stage_dir, cfg.head_solver.batch_size,
+                                 cfg.head_solver.num_workers, info, log)
+    classes = train_set.classes.tolist() if isinstance(train_set, ClassSubset) else None
+    return CachedClips(cache, clips.bank_provider, classes)
 
 
 def open_action_run(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle: bool,

@@ -75,6 +75,13 @@ class ActionConfig:
         optimizer="sgd", lr=0.02, weight_decay=1e-4, max_iters=6000, warmup_iters=200,
         steps=[4000, 5000], batch_size=4, checkpoint_every=1000, log_every=20))
     schedule: str = "joint"          # joint | two_stage (backbone first, then the bank head)
+    # the head stage on cached clip features: this many training clips per video go through
+    # the frozen backbone once, and the head trains on their features (each iteration then
+    # costs the head alone; sgfb/training/clip_cache.py); 0: every head iteration decodes
+    # and runs fresh clips
+    head_cache_clips: int = 0
+    head_cache_dir: str = ""         # where that cache is kept ("" = the head stage's folder);
+    #                                  runs on one backbone (predicted, oracle banks) share it
     few_shot: FewShotConfig = field(default_factory=FewShotConfig)
     device: str = "auto"
     eval_batch_size: int = 2
@@ -86,6 +93,9 @@ class ActionConfig:
             raise ValueError(f"model.fbo must be one of {FBOS}, got {self.model.fbo!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.head_cache_clips < 0:
+            raise ValueError(f"head_cache_clips must be 0 (off) or more, got "
+                             f"{self.head_cache_clips}")
         for name in ("videos", "train_csv", "test_csv"):
             if not getattr(self.data, name):
                 raise ValueError(f"data.{name} is not set")

@@ -93,7 +93,8 @@ def test_two_stage_schedule_freezes_the_backbone(sg_dataset, tmp_path):
 
 
 @pytest.mark.slow   # > 20 s on 2 cores
-def test_two_processes_match_one_process(sg_dataset, tmp_path):
+@pytest.mark.parametrize("cache", [0, 2])   # clips decoded / cached clip features (main
+def test_two_processes_match_one_process(sg_dataset, tmp_path, cache):   # computes them)
     base = tmp_path / "base"
     run(base, sg_dataset, "--fbo", "none")
     curves = {}
@@ -101,7 +102,7 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path):
         out = tmp_path / name
         run(out, sg_dataset, "--oracle", "--fbo", "mean", "--schedule", "two_stage", "--init",
             str(base / "model.pt"), "model.dropout=0.0", f"head_solver.batch_size={batch}",
-            nproc=nproc)
+            f"head_cache_clips={cache}", nproc=nproc)
         curves[name] = losses(out / "head" / "metrics.jsonl")
     assert len(curves["one"]) == 3 and len(set(curves["one"])) > 1
     np.testing.assert_allclose(curves["two"], curves["one"], rtol=1e-4)
@@ -113,13 +114,40 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path):
     assert two["mAP"] == pytest.approx(one["mAP"], abs=1e-6)
 
 
-def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path):
-    args = ["--oracle", "--fbo", "nl", "solver.max_iters=10"]
+def test_a_head_on_cached_clip_features_trains_and_shares_the_cache(sg_dataset, tmp_path):
+    base, cache = tmp_path / "base", tmp_path / "cache"
+    run(base, sg_dataset, "--fbo", "none")
+    args = ["--oracle", "--schedule", "two_stage", "--init", str(base / "model.pt"),
+            "head_cache_clips=2", f"head_cache_dir={cache}"]
+    first = run(tmp_path / "nl", sg_dataset, "--fbo", "nl", *args)
+    assert "4 clips (2 per video)" in first.stdout
+    written = os.listdir(cache)
+    assert len(written) == 1 and written[0].startswith("clip_features_")
+    # another head on the same backbone reads the features instead of computing them
+    second = run(tmp_path / "mean", sg_dataset, "--fbo", "mean", *args)
+    assert "4 clips from" in second.stdout and os.listdir(cache) == written
+    start = load_checkpoint(str(base / "model.pt"))["model"]
+    for name in ("nl", "mean"):
+        final = load_checkpoint(str(tmp_path / name / "model.pt"))["model"]
+        backbone = [k for k in start if k.startswith("backbone.")]
+        assert backbone and all(torch.equal(start[k], final[k]) for k in backbone)
+        curve = losses(tmp_path / name / "head" / "metrics.jsonl")
+        assert len(curve) == 3 and len(set(curve)) > 1     # the head did train
+        assert json.loads((tmp_path / name / "metrics.json").read_text())["videos"] == 1
+
+
+@pytest.mark.parametrize("schedule", ["joint", "cached_head"])
+def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path, schedule):
+    if schedule == "joint":
+        args, stage = ["--oracle", "--fbo", "nl", "solver.max_iters=10"], "train"
+    else:   # the head stage on cached clip features, killed after its cache was written
+        args, stage = ["--oracle", "--fbo", "nl", "--schedule", "two_stage",
+                       "head_cache_clips=2", "head_solver.max_iters=10"], "head"
     full, cut = tmp_path / "full", tmp_path / "cut"
     run(full, sg_dataset, *args)
     proc = subprocess.Popen(command(cut, sg_dataset, *args), env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    last = cut / "train" / "last.pt"
+    last = cut / stage / "last.pt"
     assert 2 <= kill_once_saved(proc, last, 2) < 10
     run(cut, sg_dataset, *args, "--resume")
     a = load_checkpoint(str(full / "model.pt"))["model"]
