@@ -14,7 +14,9 @@ held-out videos. One torch thread, as in the demo. OUT/results.json holds every 
         --lrs 0.0003 --head-iters 80 160        # schedules, on one retrained backbone
 
 The held-out videos' backbone is trained without them: a backbone that saw them would make
-its clip features look more reliable on them than on unseen videos.
+its clip features look more reliable on them than on unseen videos. A finished backbone in
+OUT/backbone (same --seed and --held-out) is reused, so heads can be compared across code
+versions on one backbone; the heads' clip features are cached in OUT/clip_features.
 """
 from __future__ import annotations
 
@@ -88,10 +90,15 @@ def main(argv=None) -> int:
     quiet = lambda _: None  # noqa: E731
     results = {"demo": args.demo, "banks": banks, "held_out": args.held_out}
     backbone = os.path.join(args.out, "backbone")
-    cfg = config()
-    cfg.model.fbo = "none"
-    results["backbone-only"] = run_action_training(cfg, backbone, _info(), progress=False,
-                                                   log=quiet)["mAP"]
+    done = os.path.join(backbone, "metrics.json")
+    if os.path.isfile(done) and os.path.isfile(os.path.join(backbone, "model.pt")):
+        with open(done) as f:          # a finished backbone of an earlier run: reused
+            results["backbone-only"] = json.load(f)["mAP"]
+    else:
+        cfg = config()
+        cfg.model.fbo = "none"
+        results["backbone-only"] = run_action_training(cfg, backbone, _info(), progress=False,
+                                                       log=quiet)["mAP"]
     print(f"backbone-only {results['backbone-only']:.3f}", flush=True)
     runs = [(fbo, iters, lr, oracle) for fbo in args.fbo for iters in args.head_iters
             for lr in args.lrs for oracle in (False, True)]

@@ -48,6 +48,7 @@ def main() -> None:
                          DemoConfig(head_iters=args.iters))
     cfg.model.fbo, cfg.model.init = "nl", os.path.join(args.demo, "backbone_only", "model.pt")
     cfg.head_solver.num_workers = args.workers
+    cfg.head_cache_clips = 0        # the reference: the demo config caches, this run must not
     with tempfile.TemporaryDirectory() as out:
         _, banks, train_split, _ = open_action_run(cfg, out, info, False, quiet)
         ids = video_ids(train_split, cfg.data.videos, 0)
@@ -68,10 +69,13 @@ def main() -> None:
         for r in range(args.rounds):
             for name, run_cfg in (("decoded", cfg), ("cached", cached_cfg)):
                 started = time.perf_counter()
-                train_action_model(run_cfg, os.path.join(out, f"{name}{r}"), info, train_set,
-                                   train_split.num_classes, names, progress=False, log=quiet,
-                                   stages=stages)
+                run_dir = os.path.join(out, f"{name}{r}")
+                train_action_model(run_cfg, run_dir, info, train_set, train_split.num_classes,
+                                   names, progress=False, log=quiet, stages=stages)
                 seconds[name].append((time.perf_counter() - started) / args.iters)
+                if any(f.startswith("clip_features") for f in os.listdir(
+                        os.path.join(run_dir, "head"))):
+                    raise RuntimeError(f"{run_dir}: the {name} run wrote a clip cache of its own")
     decoded, cached = (statistics.median(seconds[k]) for k in ("decoded", "cached"))
     print(f"{len(ids)} training videos, {args.clips} cached clips per video, batch "
           f"{cfg.head_solver.batch_size}, {args.iters} head iterations, {args.threads} "

@@ -90,3 +90,11 @@ def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, banks, tmp_
     for name, fbo in (("lr_0.001_oracle_fbo_max", "max"), ("lr_0.001_oracle", "nl")):
         assert load_checkpoint(str(out / name / "model.pt"))["config"]["model"]["fbo"] == fbo
         assert json.loads((out / name / "metrics.json").read_text())["fbo"] == fbo
+    # every head read the clip features of one cache; a second run reuses the backbone
+    assert len(os.listdir(out / "clip_features")) == 1
+    backbone = out / "backbone" / "model.pt"
+    stamp = backbone.stat().st_mtime_ns
+    again = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "--head-iters", "2")
+    assert backbone.stat().st_mtime_ns == stamp
+    assert again["backbone-only"] == results["backbone-only"]
+    assert again["lr 0.001 oracle"] == results["lr 0.001 oracle"]     # deterministic heads
