@@ -8,8 +8,12 @@ per video once (the clips, scale jitter, crops and flips of the clip dataset's e
 ``0 .. K-1``, exactly what the uncached stage would read in its first K epochs), runs the
 frozen backbone over them once, and then trains the head for ``head_solver.max_iters``
 iterations on those features: every iteration costs the head alone, not the decoding and
-the backbone (most of a head iteration's cost; docs/benchmarks.md). The price is variety:
-the head sees K augmented clips of each video, however long it trains.
+the backbone (15x less on the demo; bench/head_cache.py). The batches are those of the
+uncached stage: epoch ``e`` of the cached dataset is its videos in the same order, each
+with the clip of epoch ``e mod K``, so for the first K epochs the head trains on exactly
+the features it would have computed (the same losses), and after that the clips repeat.
+The price is variety: the head sees K augmented clips of each video, however long it
+trains.
 
 The cache holds features, labels (all classes) and clip centres, not banks: the bank window
 of each clip is read at training time, so heads on the same backbone with different banks
@@ -33,22 +37,28 @@ from torch.utils.data import DataLoader, Dataset
 
 from sgfb.data.clip_dataset import BankProvider, CharadesClips
 from sgfb.data.epoch_items import EpochItems
-from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
+from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint, save_checkpoint
 from sgfb.utils.distributed import DistInfo, barrier
 
-CACHE_FORMAT = "sgfb.clip_features/1"
+CACHE_FORMAT = "sgfb.clip_features/2"   # /1 lacked clips_per_video
 
 
 @dataclass
 class ClipFeatures:
     """``features`` float32 ``[N, D]``, ``labels`` float32 ``[N, C]`` (every class of the
-    clip dataset), ``center_time`` float64 ``[N]`` and ``video_ids`` (N) of the cached clips:
-    clip ``epoch * videos + index`` is item ``index`` of the dataset's epoch ``epoch``."""
+    clip dataset), ``center_time`` float64 ``[N]`` and ``video_ids`` (N) of the cached clips,
+    ``N = clips_per_video * videos``: clip ``epoch * videos + index`` is item ``index`` of
+    the dataset's epoch ``epoch``."""
     features: torch.Tensor
     labels: torch.Tensor
     center_time: torch.Tensor
     video_ids: List[str]
+    clips_per_video: int
     key: str
+
+    @property
+    def videos(self) -> int:
+        return len(self.video_ids) // self.clips_per_video
 
 
 def module_digest(module: nn.Module) -> str:
@@ -102,7 +112,7 @@ def compute_clip_features(model: nn.Module, dataset: CharadesClips, clips_per_vi
     finally:
         model.train(was_training)
     return ClipFeatures(torch.cat(features), torch.cat(labels).float(), torch.cat(centers),
-                        ids, key)
+                        ids, clips_per_video, key)
 
 
 def _collate_clip_items(items: Sequence[Dict[str, Any]]):
@@ -116,18 +126,20 @@ def _collate_clip_items(items: Sequence[Dict[str, Any]]):
 def save_clip_features(path: str, cache: ClipFeatures) -> None:
     save_checkpoint(path, {"format": CACHE_FORMAT, "key": cache.key,
                            "features": cache.features, "labels": cache.labels,
-                           "center_time": cache.center_time, "video_ids": cache.video_ids})
+                           "center_time": cache.center_time, "video_ids": cache.video_ids,
+                           "clips_per_video": cache.clips_per_video})
 
 
 def load_clip_features(path: str, key: str) -> Optional[ClipFeatures]:
-    """The cache at ``path`` if it exists and was made for ``key``; else None."""
+    """The cache at ``path`` if it exists and was made for ``key`` in this format; else
+    None (then it is computed again and replaced)."""
     if not os.path.isfile(path):
         return None
-    state = load_checkpoint(path, format=CACHE_FORMAT)
-    if state["key"] != key:
+    state = load_checkpoint(path)
+    if checkpoint_format(state) != CACHE_FORMAT or state.get("key") != key:
         return None
     return ClipFeatures(state["features"], state["labels"], state["center_time"],
-                        list(state["video_ids"]), key)
+                        list(state["video_ids"]), int(state["clips_per_video"]), key)
 
 
 def cached_clip_features(model: nn.Module, dataset: CharadesClips, clips_per_video: int,
@@ -155,7 +167,9 @@ def cached_clip_features(model: nn.Module, dataset: CharadesClips, clips_per_vid
 
 
 class CachedClips(Dataset):
-    """Training items of the head over cached clip features: ``features`` ``[D]``,
+    """The head's training items over cached clip features, indexed like the clip dataset
+    they came from: one item per video, and :meth:`set_epoch` chooses the clip (epoch ``e``
+    reads the clips of epoch ``e mod clips_per_video``). An item: ``features`` ``[D]``,
     ``labels`` (of ``classes`` only, in that order, when given: few-shot), ``video_id``,
     ``center_time``, and with a ``bank_provider`` the clip's ``bank`` and ``bank_mask``."""
 
@@ -163,17 +177,27 @@ class CachedClips(Dataset):
                  classes: Optional[Sequence[int]] = None) -> None:
         self.cache, self.bank_provider = cache, bank_provider
         self.classes = None if classes is None else torch.as_tensor(list(classes))
+        self.epoch = 0
 
     def __len__(self) -> int:
-        return len(self.cache.video_ids)
+        return self.cache.videos
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def row(self, index: int) -> int:
+        """The cache row of item ``index`` in the current epoch."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"item {index} out of range (the dataset has {len(self)})")
+        return (self.epoch % self.cache.clips_per_video) * len(self) + index
 
     def __getitem__(self, index: int) -> Dict[str, Any]:
-        c = self.cache
-        labels = c.labels[index]
+        c, row = self.cache, self.row(index)
+        labels = c.labels[row]
         item: Dict[str, Any] = {
-            "features": c.features[index],
+            "features": c.features[row],
             "labels": labels if self.classes is None else labels[self.classes],
-            "video_id": c.video_ids[index], "center_time": float(c.center_time[index])}
+            "video_id": c.video_ids[row], "center_time": float(c.center_time[row])}
         if self.bank_provider is not None:
             bank, mask = self.bank_provider(item["video_id"], item["center_time"])
             item["bank"] = torch.as_tensor(bank, dtype=torch.float32)

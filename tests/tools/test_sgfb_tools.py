@@ -136,6 +136,22 @@ def test_a_head_on_cached_clip_features_trains_and_shares_the_cache(sg_dataset, 
         assert json.loads((tmp_path / name / "metrics.json").read_text())["videos"] == 1
 
 
+def test_a_head_on_cached_features_follows_the_decoding_heads_losses(sg_dataset, tmp_path):
+    base = tmp_path / "base"
+    run(base, sg_dataset, "--fbo", "none")
+    curves, weights = {}, {}
+    for name, clips in (("decoded", 0), ("cached", 3)):   # 3 iterations = 3 epochs here
+        out = tmp_path / name
+        run(out, sg_dataset, "--oracle", "--fbo", "nl", "--schedule", "two_stage", "--init",
+            str(base / "model.pt"), f"head_cache_clips={clips}")
+        curves[name] = losses(out / "head" / "metrics.jsonl")
+        weights[name] = load_checkpoint(str(out / "model.pt"))["model"]
+    assert len(curves["decoded"]) == 3 and len(set(curves["decoded"])) > 1
+    np.testing.assert_allclose(curves["cached"], curves["decoded"], rtol=1e-5)
+    for key, value in weights["decoded"].items():
+        torch.testing.assert_close(weights["cached"][key], value, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("schedule", ["joint", "cached_head"])
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(sg_dataset, tmp_path, schedule):
     if schedule == "joint":

@@ -19,6 +19,7 @@ from sgfb.training.action import action_step
 from sgfb.training.action_config import ActionConfig
 from sgfb.training.clip_cache import CachedClips, cache_key, cache_path, cached_clip_features, \
     cached_head_step, collate_cached, compute_clip_features, load_clip_features, module_digest
+from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.distributed import DistInfo
 
 CPU = DistInfo(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
@@ -92,16 +93,37 @@ def test_a_cached_step_is_the_step_on_decoded_clips(world):
 def test_cached_items_read_their_banks_and_keep_a_class_subset(world):
     cache = compute_clip_features(frozen_model(), clips(world), 2, batch_size=4, workers=0,
                                   device=torch.device("cpu"))
-    plain = CachedClips(cache)[3]
+    items = CachedClips(cache)
+    items.set_epoch(1)
+    plain = items[1]
     assert set(plain) == {"features", "labels", "video_id", "center_time"}
-    item = CachedClips(cache, bank_provider, classes=[5, 0, 17])[3]
+    assert torch.equal(plain["features"], cache.features[3])
+    subset = CachedClips(cache, bank_provider, classes=[5, 0, 17])
+    subset.set_epoch(1)
+    item = subset[1]
     bank, mask = bank_provider(cache.video_ids[3], cache.center_time[3].item())
     assert np.array_equal(item["bank"].numpy(), bank) and item["bank"].dtype == torch.float32
     assert np.array_equal(item["bank_mask"].numpy(), mask) and item["bank_mask"].dtype == torch.bool
     assert item["labels"].tolist() == cache.labels[3, [5, 0, 17]].tolist()
-    batch = collate_cached([CachedClips(cache, bank_provider)[i] for i in range(4)])
-    assert batch["features"].shape == (4, cache.features.shape[1])
-    assert batch["bank"].shape == (4, 4, 875) and batch["bank_mask"].shape == (4, 4)
+    batch = collate_cached([CachedClips(cache, bank_provider)[i] for i in range(2)])
+    assert batch["features"].shape == (2, cache.features.shape[1])
+    assert batch["bank"].shape == (2, 4, 875) and batch["bank_mask"].shape == (2, 4)
+
+
+def test_cached_epochs_are_the_clip_datasets_epochs_then_repeat(world):
+    dataset = clips(world)
+    cache = compute_clip_features(frozen_model(), dataset, 3, batch_size=4, workers=0,
+                                  device=torch.device("cpu"))
+    items = CachedClips(cache)
+    assert len(items) == len(dataset) == 2 and cache.videos == 2
+    for epoch in range(7):
+        items.set_epoch(epoch)
+        dataset.set_epoch(epoch % 3)
+        for index in range(2):
+            assert items.row(index) == (epoch % 3) * 2 + index
+            assert items[index]["center_time"] == dataset[index]["center_time"]
+    with pytest.raises(IndexError, match="out of range"):
+        items[2]
 
 
 def test_the_cache_is_written_once_and_read_back(world, tmp_path, monkeypatch):
@@ -116,9 +138,14 @@ def test_the_cache_is_written_once_and_read_back(world, tmp_path, monkeypatch):
     monkeypatch.setattr(clip_cache, "compute_clip_features", fail)
     again = cached_clip_features(model, dataset, 2, str(tmp_path), 4, 0, CPU, logs.append)
     assert "from" in logs[-1] and again.video_ids == first.video_ids
+    assert again.clips_per_video == 2 and again.videos == 2
     assert torch.equal(again.features, first.features)
     assert torch.equal(again.center_time, first.center_time)
     assert load_clip_features(path, "another key") is None
+    older = load_checkpoint(path)
+    older["format"] = "sgfb.clip_features/1"
+    save_checkpoint(path, older)
+    assert load_clip_features(path, first.key) is None     # another format: made again
     assert load_clip_features(str(tmp_path / "absent.pt"), first.key) is None
 
 
