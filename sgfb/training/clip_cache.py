@@ -23,10 +23,10 @@ backbone, video list or clip setting never reads a stale file.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
-import copy
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 

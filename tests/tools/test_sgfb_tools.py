@@ -114,6 +114,7 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path, cache):   # compu
     assert two["mAP"] == pytest.approx(one["mAP"], abs=1e-6)
 
 
+@pytest.mark.slow   # about 40 s on 2 cores
 def test_a_head_on_cached_clip_features_trains_and_shares_the_cache(sg_dataset, tmp_path):
     base, cache = tmp_path / "base", tmp_path / "cache"
     run(base, sg_dataset, "--fbo", "none")
