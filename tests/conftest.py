@@ -74,3 +74,19 @@ def sg_dataset(tmp_path_factory):
     return {"root": root, "dataset": dataset, "annotations": dataset / "annotations",
             "frames": root / "frames", "videos": dataset / "videos",
             "charades": dataset / "charades"}
+
+
+@pytest.fixture(scope="session")
+def clips_world(tmp_path_factory):
+    """A tiny synthetic Charades world for clip datasets: 2 videos of 3 s (320x240, 30 fps);
+    ``(folder, Charades of both splits, sorted video ids)``. Tests read it, never write it."""
+    from sgfb.data.charades import Charades
+    from sgfb.synthetic import make_synthetic
+
+    out = tmp_path_factory.mktemp("clips") / "syn"
+    make_synthetic(str(out), videos=2, seed=0, seconds=3, workers=1)
+    cha = out / "charades"
+    charades = Charades.load([str(cha / "Charades_v1_train.csv"),
+                              str(cha / "Charades_v1_test.csv")],
+                             str(cha / "Charades_v1_classes.txt"))
+    return out, charades, sorted(charades.videos)

@@ -11,13 +11,11 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
 from sgfb.data.clip_transforms import apply_train_params, normalize_clips, resized_size, \
     sample_train_params, test_transform as make_test_transform
 from sgfb.data.clips import clip_labels, clip_span_seconds, random_clip, \
     test_clips as make_test_clips
-from sgfb.synthetic import make_synthetic
 from sgfb.data.video import VideoDecodeError, open_video
 from sgfb.feature_bank.window import query_window
 
@@ -25,15 +23,8 @@ SMALL = dict(num_frames=4, stride=8, crop=32, scale_range=(36, 44))
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clips") / "syn"
-    make_synthetic(str(out), videos=2, seed=0, seconds=3, workers=1)
-    cha = out / "charades"
-    charades = Charades.load([str(cha / "Charades_v1_train.csv"),
-                              str(cha / "Charades_v1_test.csv")],
-                             str(cha / "Charades_v1_classes.txt"))
-    ids = sorted(charades.videos)
-    return out, charades, ids
+def world(clips_world):
+    return clips_world
 
 
 def _dataset(world, **kwargs):

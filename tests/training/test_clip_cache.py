@@ -9,11 +9,9 @@ import pytest
 import torch
 
 from sgfb.backbone.config import BackboneConfig
-from sgfb.data.charades import Charades
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
 from sgfb.feature_bank.window import query_window
 from sgfb.models.action import build_action_model
-from sgfb.synthetic import make_synthetic
 from sgfb.training import clip_cache
 from sgfb.training.action import action_step
 from sgfb.training.action_config import ActionConfig
@@ -32,18 +30,12 @@ def bank_provider(video_id, centre):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clip_cache") / "syn"
-    make_synthetic(str(out), videos=2, seed=0, seconds=3, workers=1)
-    cha = out / "charades"
-    charades = Charades.load([str(cha / "Charades_v1_train.csv"),
-                              str(cha / "Charades_v1_test.csv")],
-                             str(cha / "Charades_v1_classes.txt"))
-    return out, charades
+def world(clips_world):
+    return clips_world
 
 
 def clips(world, **kwargs):
-    out, charades = world
+    out, charades, _ = world
     args = dict(num_frames=4, stride=8, crop=32, scale_range=(36, 44), seed=3,
                 fps=str(out / "charades" / "video_fps.json"))
     args.update(kwargs)
@@ -157,7 +149,7 @@ def test_the_key_follows_the_backbone_and_the_clips(world):
     assert cache_key(model.backbone, clips(world, seed=4), 2) != key
     assert cache_key(model.backbone, clips(world, crop=24), 2) != key
     assert cache_key(model.backbone, clips(world, fps=None), 2) != key
-    out, charades = world
+    out, charades, _ = world
     one_video = CharadesClips(str(out / "videos"), charades, sorted(charades.videos)[:1],
                               num_frames=4, stride=8, crop=32, scale_range=(36, 44), seed=3,
                               fps=str(out / "charades" / "video_fps.json"))
