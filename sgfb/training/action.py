@@ -25,8 +25,7 @@ from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.config import to_dict
 from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
-from sgfb.training.clip_cache import CachedClips, cached_clip_features, cached_head_step, \
-    collate_cached
+from sgfb.training.clip_cache import CachedClips, cached_clip_features, collate_cached
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
 from sgfb.models.action import CHECKPOINT_FORMAT, ActionModel
@@ -136,12 +135,16 @@ def load_backbone_from(model: ActionModel, path: str) -> None:
 
 
 def action_step(model: torch.nn.Module, batch: Dict[str, Any]) -> Dict[str, torch.Tensor]:
-    """Sigmoid + binary cross-entropy, mean over the batch and the classes (§5.1)."""
+    """Sigmoid + binary cross-entropy, mean over the batch and the classes (§5.1). A batch of
+    cached clip features (:func:`~sgfb.training.clip_cache.collate_cached`) goes through the
+    model's forward as ``features``, so DDP still averages the head's gradients."""
     device = next(p for p in model.parameters()).device
-    clips = batch["frames"].to(device, non_blocking=True)
     bank = batch["bank"].to(device) if "bank" in batch else None
     mask = batch["bank_mask"].to(device) if "bank_mask" in batch else None
-    logits = model(clips, bank, mask)
+    if "features" in batch:
+        logits = model(None, bank, mask, features=batch["features"].to(device))
+    else:
+        logits = model(batch["frames"].to(device, non_blocking=True), bank, mask)
     return {"bce": F.binary_cross_entropy_with_logits(
         logits.float(), batch["labels"].to(device).float())}
 
@@ -226,12 +229,12 @@ def train_action_model(cfg: ActionConfig, out_dir: str, info: DistInfo, train_se
         log(f"stage {stage.name!r}: fbo={stage.fbo}, backbone "
             f"{'frozen' if stage.freeze_backbone else 'trained'}, {stage.solver.max_iters} iterations")
         stage_dir = os.path.join(out_dir, stage.name)
-        stage_set, step, collate, solver = train_set, action_step, collate_clips, stage.solver
+        stage_set, collate, solver = train_set, collate_clips, stage.solver
         if stage.freeze_backbone and cfg.head_cache_clips:
             stage_set = cached_train_set(cfg, model, train_set, stage_dir, info, log)
-            step, collate = cached_head_step, collate_cached
+            collate = collate_cached
             solver = dataclasses.replace(solver, num_workers=0)   # the items are in memory
-        trainer = Trainer(model, step, stage_set, collate, solver, stage_dir, info,
+        trainer = Trainer(model, action_step, stage_set, collate, solver, stage_dir, info,
                           extra_state=checkpoint_meta(cfg, class_names, stage.fbo != "none", classes),
                           progress=progress, log=log)
         if trainer.train(resume=resume).interrupted:

@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -216,14 +215,3 @@ def collate_cached(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         batch["bank_mask"] = torch.stack([it["bank_mask"] for it in items])
     return batch
 
-
-def cached_head_step(model: nn.Module, batch: Dict[str, Any]) -> Dict[str, torch.Tensor]:
-    """:func:`sgfb.training.action.action_step` with the clip features given (through the
-    model's forward, so DDP still averages the head's gradients): sigmoid + binary
-    cross-entropy."""
-    device = next(p for p in model.parameters() if p.requires_grad).device
-    bank = batch["bank"].to(device) if "bank" in batch else None
-    mask = batch["bank_mask"].to(device) if "bank_mask" in batch else None
-    logits = model(None, bank, mask, features=batch["features"].to(device))
-    return {"bce": F.binary_cross_entropy_with_logits(
-        logits.float(), batch["labels"].to(device).float())}

@@ -16,7 +16,7 @@ from sgfb.training import clip_cache
 from sgfb.training.action import action_step
 from sgfb.training.action_config import ActionConfig
 from sgfb.training.clip_cache import CachedClips, cache_key, cache_path, cached_clip_features, \
-    cached_head_step, collate_cached, compute_clip_features, load_clip_features, module_digest
+    collate_cached, compute_clip_features, load_clip_features, module_digest
 from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.distributed import DistInfo
 
@@ -78,7 +78,7 @@ def test_a_cached_step_is_the_step_on_decoded_clips(world):
     cached = collate_cached([CachedClips(cache, bank_provider)[i] for i in range(2)])
     decoded = collate_clips([dataset[0], dataset[1]])
     assert torch.equal(cached["bank"], decoded["bank"])
-    torch.testing.assert_close(cached_head_step(model, cached)["bce"],
+    torch.testing.assert_close(action_step(model, cached)["bce"],
                                action_step(model, decoded)["bce"], rtol=1e-5, atol=1e-7)
 
 
