@@ -38,6 +38,8 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     saved = json.loads((tmp_path / "summary.json").read_text())
     assert saved["metrics"] == m and saved["outputs"] == result.outputs
     assert saved["config"]["test_videos"] == 1                      # a third of 5
+    assert saved["config"]["empty_video_share"] == 0.0
+    assert any(line.startswith("[1/5]") and "0% action-less" in line for line in lines)
     assert len(Charades.load(str(tmp_path / "dataset" / "charades" / "Charades_v1_test.csv"))) == 1
     records = saved["provenance"]["checkpoints"]
     assert sorted(records) == ["backbone_only", "scene_graph", "sgfb", "sgfb_oracle"]
@@ -90,6 +92,7 @@ def test_format_table_lists_measured_rows_in_order():
 
 def test_the_demo_holds_out_a_third_of_its_videos_unless_told():
     assert DemoConfig().held_out == 16 and DemoConfig().videos == 48
+    assert DemoConfig().empty_video_share == 0.0       # a world without action-less videos
     assert DemoConfig(videos=9).held_out == 3
     assert DemoConfig(videos=9, test_videos=2).held_out == 2
 

@@ -23,7 +23,8 @@ import time
 # is imported (the OpenMP runtime reads it once); an explicit setting is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser  # noqa: E402
+from sgfb.utils.cli import (  # noqa: E402
+    nonnegative_int, positive_float, positive_int, probability, run_cli, tool_parser)
 from sgfb.demo import DemoConfig, format_table, run_demo  # noqa: E402
 
 
@@ -35,6 +36,9 @@ def main(argv=None) -> int:
                         help="synthetic videos")
     parser.add_argument("--test-videos", type=positive_int, default=None,
                         help="of which held out for the test metrics, default: a third")
+    parser.add_argument("--empty-video-share", type=probability, default=d.empty_video_share,
+                        help="probability that a synthetic video has no action (the "
+                             "generator's default: 0.03)")
     parser.add_argument("--seconds", type=positive_float, default=d.seconds,
                         help="length of each video")
     parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
@@ -54,7 +58,8 @@ def main(argv=None) -> int:
     result = run_demo(args.out, DemoConfig(args.videos, args.seconds, args.seed, args.workers,
                                            args.detector_iters, args.relation_iters,
                                            args.backbone_iters, args.head_iters,
-                                           test_videos=args.test_videos))
+                                           test_videos=args.test_videos,
+                                           empty_video_share=args.empty_video_share))
     total = result.seconds["total"]
     print("\n" + format_table(result.metrics))
     stolen = result.machine.get("hypervisor_steal_cpu_seconds")

@@ -2,7 +2,8 @@
 """Generate a synthetic Action Genome / Charades dataset in the real download layout.
 
     python tools/make_synthetic.py --out DIR --videos N --seed S \\
-        [--size WxH] [--seconds S] [--test-videos N] [--workers N] [--annotations-only]
+        [--size WxH] [--seconds S] [--test-videos N] [--empty-video-share P] [--workers N] \\
+        [--annotations-only]
 
 Writes DIR/videos/*.mp4, DIR/annotations/ (the five AG files) and DIR/charades/ (CSVs,
 classes, fps table); see :mod:`sgfb.synthetic`. Prints a summary.
@@ -12,7 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional, Tuple
 
-from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, run_cli, tool_parser
+from sgfb.utils.cli import nonnegative_int, positive_float, positive_int, probability, run_cli, \
+    tool_parser
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -33,17 +35,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seconds", type=positive_float, default=10.0, help="video length, default 10")
     parser.add_argument("--test-videos", type=nonnegative_int, default=None,
                         help="videos in the test split, default: 20%% of --videos")
+    parser.add_argument("--empty-video-share", type=probability, default=None,
+                        help="probability that a video has no labelled action, from 0 to 1; "
+                             "default 0.03, about Charades' share")
     parser.add_argument("--workers", type=positive_int, default=None, help="processes, default: CPU cores")
     parser.add_argument("--annotations-only", action="store_true",
                         help="write the annotation files only, no videos (fast; for graph studies)")
     args = parser.parse_args(argv)
     from sgfb.synthetic.generate import make_synthetic     # OpenCV, PyAV: only after parsing
+    from sgfb.synthetic.schedule import EMPTY_VIDEO_PROBABILITY
 
     try:
         summary = make_synthetic(args.out, args.videos, args.seed, size=args.size,
                                  seconds=args.seconds, workers=args.workers,
                                  render=not args.annotations_only,
-                                 test_videos=args.test_videos)
+                                 test_videos=args.test_videos,
+                                 empty_video_share=(EMPTY_VIDEO_PROBABILITY
+                                                    if args.empty_video_share is None
+                                                    else args.empty_video_share))
     except ValueError as exc:
         parser.error(str(exc))
     print(summary)

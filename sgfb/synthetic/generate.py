@@ -25,6 +25,7 @@ from sgfb.synthetic.charades_rows import charades_row
 from sgfb.synthetic.ids import VideoSpec, plan_videos
 from sgfb.synthetic.render import FrameRenderer
 from sgfb.synthetic.scenes import compose_scene
+from sgfb.synthetic.schedule import EMPTY_VIDEO_PROBABILITY
 from sgfb.synthetic.video import VideoWriter, video_codec
 from sgfb.synthetic.world import build_world
 from sgfb.utils.workers import process_pool
@@ -44,6 +45,7 @@ class VideoJob:
     size: Tuple[int, int]
     seconds: float
     video_path: Optional[str]
+    empty_video_share: float = EMPTY_VIDEO_PROBABILITY
 
 
 @dataclass
@@ -84,7 +86,8 @@ class SyntheticSummary:
 
 def make_synthetic(out_dir: str, videos: int, seed: int, size: Tuple[int, int] = (320, 240),
                    seconds: float = 10.0, workers: Optional[int] = None,
-                   render: bool = True, test_videos: Optional[int] = None) -> SyntheticSummary:
+                   render: bool = True, test_videos: Optional[int] = None,
+                   empty_video_share: float = EMPTY_VIDEO_PROBABILITY) -> SyntheticSummary:
     """Write ``videos`` synthetic videos of ``seconds`` s at ``size`` = (width, height) pixels
     with their AG and Charades annotations under ``out_dir``; ``workers`` processes render
     (default: one per CPU core; they are spawned, so a calling script needs the usual
@@ -92,19 +95,26 @@ def make_synthetic(out_dir: str, videos: int, seed: int, size: Tuple[int, int] =
 
     ``test_videos``: how many of the videos form the test split (default about 20 %).
 
+    ``empty_video_share``: the probability that a video has no labelled action (default
+    :data:`~sgfb.synthetic.schedule.EMPTY_VIDEO_PROBABILITY`, about Charades' share). Such a
+    video has no annotated frame, as in Action Genome, which annotates frames inside actions
+    only. Every other video is the same at any share.
+
     ``render=False`` writes the annotations only (no videos; the same annotation files as a
     rendering run), for studies on graphs alone; it takes about 0.01 s per video.
 
     Raises ValueError for bad arguments (naming the argument and the value)."""
     size, workers = _check_arguments(out_dir, videos, seed, size, seconds, workers)
     _check_test_videos(test_videos, videos)
+    _check_share(empty_video_share)
     seed, videos, workers = int(seed), int(videos), min(workers, int(videos))
     started = time.perf_counter()
     paths = writer.make_folders(str(out_dir))
     specs = plan_videos(seed, videos, test_videos)
     _warn_about_stale_videos(paths["videos"], specs)
     jobs = [VideoJob(seed, s, size, float(seconds),
-                     os.path.join(paths["videos"], s.file_name) if render else None)
+                     os.path.join(paths["videos"], s.file_name) if render else None,
+                     float(empty_video_share))
             for s in specs]
     results = _run(jobs, workers if render else 1)
     objects: Dict[str, Any] = {}
@@ -131,7 +141,7 @@ def generate_video(job: VideoJob, render: bool = True) -> VideoResult:
     made (nothing is written; the scenes of annotated frames are laid out exactly as when
     rendering)."""
     spec, (width, height) = job.spec, job.size
-    world = build_world(job.seed, spec.index, job.size, job.seconds)
+    world = build_world(job.seed, spec.index, job.size, job.seconds, job.empty_video_share)
     rate = float(spec.rate)
     frames = int(round(job.seconds * rate))
     camera = camera_path(np.random.default_rng([job.seed, spec.index, 2]), world, rate, frames)
@@ -217,6 +227,12 @@ def _check_test_videos(test_videos: Any, videos: int) -> None:
             or not 0 <= test_videos <= videos:
         raise ValueError(f"test_videos must be an integer from 0 to videos ({videos}), "
                          f"got {test_videos!r}")
+
+
+def _check_share(share: Any) -> None:
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= share <= 1.0:
+        raise ValueError(f"empty_video_share must be a number from 0 to 1, got {share!r}")
 
 
 def _warn_about_stale_videos(folder: str, specs: List[VideoSpec]) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 
 from sgfb.synthetic.scripts import ACTION_INDEX, ACTIONS, CHAIR, ActionScript, Phase
 
-#: Share of videos with no labelled action (the Charades CSV has a few such videos).
+#: Default share of videos with no labelled action (Charades has a few: 174 of its 7,985
+#: training and 49 of its 1,863 test videos).
 EMPTY_VIDEO_PROBABILITY = 0.03
 #: Share of videos where a one-handed action overlaps a body action.
 OVERLAP_PROBABILITY = 0.6
@@ -43,9 +44,12 @@ class ScheduledAction:
         return self.end - self.start
 
 
-def plan_actions(rng: np.random.Generator, seconds: float) -> List[ScheduledAction]:
-    """The action instances of one video of length ``seconds``, sorted by start time."""
-    if rng.random() < EMPTY_VIDEO_PROBABILITY:
+def plan_actions(rng: np.random.Generator, seconds: float,
+                 empty_probability: float = EMPTY_VIDEO_PROBABILITY) -> List[ScheduledAction]:
+    """The action instances of one video of length ``seconds``, sorted by start time; none
+    with probability ``empty_probability``. The draw that decides it is made whatever the
+    probability, so a video with actions gets the same plan at every probability."""
+    if rng.random() < empty_probability:
         return []
     total = int(rng.integers(MIN_ACTIONS, MAX_ACTIONS + 1))
     overlap = total >= 2 and rng.random() < OVERLAP_PROBABILITY

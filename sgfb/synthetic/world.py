@@ -10,7 +10,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from sgfb.synthetic.room import make_room
-from sgfb.synthetic.schedule import ScheduledAction, plan_actions
+from sgfb.synthetic.schedule import EMPTY_VIDEO_PROBABILITY, ScheduledAction, plan_actions
 from sgfb.synthetic.simulate import simulate
 from sgfb.synthetic.tracks import World
 from sgfb.synthetic.statistics import REAL_CLASS_COUNTS
@@ -39,10 +39,12 @@ def choose_objects(rng: np.random.Generator,
     return objects + distractors, distractors
 
 
-def build_world(seed: int, video_index: int, size: Tuple[int, int], seconds: float) -> World:
-    """The world of video ``video_index`` of a dataset generated with ``seed``."""
+def build_world(seed: int, video_index: int, size: Tuple[int, int], seconds: float,
+                empty_probability: float = EMPTY_VIDEO_PROBABILITY) -> World:
+    """The world of video ``video_index`` of a dataset generated with ``seed``; it has no
+    action with probability ``empty_probability``."""
     rng = np.random.default_rng([seed, video_index])
-    plan = plan_actions(rng, seconds)
+    plan = plan_actions(rng, seconds, empty_probability)
     objects, distractors = choose_objects(rng, plan)
     room = make_room(rng, objects, size)
     return simulate(rng, room, plan, objects, distractors, seconds)
