@@ -6,12 +6,15 @@ that spread, and the wall / CPU seconds with the machine's load average (the REA
 these ranges).
 
     python bench/demo_seeds.py --out demo_seeds --seeds 0 1 2
+    python bench/demo_seeds.py --out demo_seeds_3pc --seeds 0 1 2 -- --empty-video-share 0.03
 
-Each run is tools/demo.py --out OUT/seedS --seed S (a fresh process); runs already complete
-(OUT/seedS/summary.json present) are read, not repeated. OUT/ranges.json holds the result.
+Each run is tools/demo.py --out OUT/seedS --seed S (a fresh process), followed by any
+arguments given after `--`; runs already complete (OUT/seedS/summary.json present) are read,
+not repeated. OUT/ranges.json holds the result.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -71,18 +74,29 @@ def format_ranges(ranges: Mapping) -> str:
     return "\n".join(lines)
 
 
+def demo_command(run_dir: str, seed: int, demo_args: Sequence[str] = ()) -> List[str]:
+    """The tools/demo.py command line of one run."""
+    return [sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--out", run_dir,
+            "--seed", str(seed), *demo_args]
+
+
 def main(argv=None) -> int:
     parser = tool_parser(__doc__)
     parser.add_argument("--out", default="demo_seeds")
     parser.add_argument("--seeds", type=nonnegative_int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("demo_args", nargs=argparse.REMAINDER,
+                        help="after --: more tools/demo.py arguments for every run")
     args = parser.parse_args(argv)
+    demo_args = args.demo_args[1:] if args.demo_args[:1] == ["--"] else args.demo_args
+    taken = [a for a in demo_args if a.split("=")[0] in ("--out", "--seed")]
+    if taken:
+        parser.error(f"{taken[0]} is set per run by --out and --seeds; not after --")
     summaries: List[dict] = []
     for seed in args.seeds:
         run_dir = os.path.join(args.out, f"seed{seed}")
         path = os.path.join(run_dir, "summary.json")
         if not os.path.isfile(path):
-            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--out",
-                            run_dir, "--seed", str(seed)], check=True)
+            subprocess.run(demo_command(run_dir, seed, demo_args), check=True)
         with open(path, encoding="utf-8") as f:
             summaries.append(json.load(f))
     ranges = seed_ranges(summaries)

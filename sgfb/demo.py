@@ -65,7 +65,8 @@ TABLE = (
 @dataclass
 class DemoConfig:
     """Sizes of the demo run; ``None`` iteration counts take the demo configs' values.
-    ``test_videos`` (default a third of the videos) are held out for every test metric.
+    ``seed`` seeds every training run and, unless ``world_seed`` is given, the synthetic
+    world. ``test_videos`` (default a third of the videos) are held out for every test metric.
 
     ``empty_video_share``: the share of action-less videos in the synthetic world (the
     generator's default is Charades' 3 %; the demo's is 0). Action Genome annotates frames
@@ -83,6 +84,12 @@ class DemoConfig:
     infer_videos: int = 2
     test_videos: Optional[int] = None
     empty_video_share: float = 0.0
+    world_seed: Optional[int] = None
+
+    @property
+    def world(self) -> int:
+        """The synthetic world's seed: ``world_seed``, by default the training ``seed``."""
+        return self.seed if self.world_seed is None else self.world_seed
 
     @property
     def held_out(self) -> int:
@@ -252,8 +259,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     load_at_start, stolen_at_start = os.getloadavg(), stolen_cpu_seconds()
 
     log(f"[1/5] synthetic dataset: {c.videos} videos of {c.seconds:g} s, {c.held_out} of them "
-        f"test, {c.empty_video_share:.0%} action-less (seed {c.seed}) -> {data}")
-    make_synthetic(data, videos=c.videos, seed=c.seed, seconds=c.seconds, workers=c.workers,
+        f"test, {c.empty_video_share:.0%} action-less (world seed {c.world}) -> {data}")
+    make_synthetic(data, videos=c.videos, seed=c.world, seconds=c.seconds, workers=c.workers,
                    test_videos=c.held_out, empty_video_share=c.empty_video_share)
     summary = dump_frames(os.path.join(data, "videos"), read_frame_keys(annotations), frames,
                           workers=c.workers, progress=False)
@@ -354,7 +361,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         "metrics": result.metrics, "seconds": result.seconds,
         "second_process_seconds": {name: run["seconds"] for name, run in side_runs.items()},
         "outputs": result.outputs,
-        "predictions": result.inference_paths, "config": {**asdict(c), "test_videos": c.held_out},
+        "predictions": result.inference_paths,
+        "config": {**asdict(c), "test_videos": c.held_out, "world_seed": c.world},
         "configs": {"scene_graph": SG_CONFIG, "action": ACTION_CONFIG},
         "provenance": _provenance(checkpoint, {name: os.path.join(out_dir, name, "model.pt")
                                                for name in ACTION_RUNS}),

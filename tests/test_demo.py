@@ -39,7 +39,9 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert saved["metrics"] == m and saved["outputs"] == result.outputs
     assert saved["config"]["test_videos"] == 1                      # a third of 5
     assert saved["config"]["empty_video_share"] == 0.0
-    assert any(line.startswith("[1/5]") and "0% action-less" in line for line in lines)
+    assert saved["config"]["seed"] == saved["config"]["world_seed"] == 0
+    assert any(line.startswith("[1/5]") and "0% action-less (world seed 0)" in line
+               for line in lines)
     assert len(Charades.load(str(tmp_path / "dataset" / "charades" / "Charades_v1_test.csv"))) == 1
     records = saved["provenance"]["checkpoints"]
     assert sorted(records) == ["backbone_only", "scene_graph", "sgfb", "sgfb_oracle"]
@@ -95,6 +97,11 @@ def test_the_demo_holds_out_a_third_of_its_videos_unless_told():
     assert DemoConfig().empty_video_share == 0.0       # a world without action-less videos
     assert DemoConfig(videos=9).held_out == 3
     assert DemoConfig(videos=9, test_videos=2).held_out == 2
+
+
+def test_the_world_follows_the_training_seed_unless_given():
+    assert DemoConfig(seed=3).world == 3
+    assert DemoConfig(seed=3, world_seed=0).world == 0
 
 
 def test_demo_tool_refuses_a_split_without_training_videos(tmp_path):

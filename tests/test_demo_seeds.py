@@ -43,3 +43,22 @@ def test_ordering_broken_in_one_run_is_reported():
 def test_no_runs_is_an_error():
     with pytest.raises(ValueError, match="no demo runs"):
         demo_seeds.seed_ranges([])
+
+
+def test_arguments_after_a_double_dash_go_to_every_demo_run(tmp_path, monkeypatch):
+    command = demo_seeds.demo_command("out/seed1", 1, ["--empty-video-share", "0.03"])
+    assert command[1].endswith(os.path.join("tools", "demo.py"))
+    assert command[2:] == ["--out", "out/seed1", "--seed", "1", "--empty-video-share", "0.03"]
+    ran = []
+    monkeypatch.setattr(demo_seeds.subprocess, "run", lambda cmd, check: ran.append(cmd))
+    with pytest.raises(FileNotFoundError):      # the fake run wrote no summary
+        demo_seeds.main(["--out", str(tmp_path), "--seeds", "4", "--", "--videos", "9"])
+    assert ran == [demo_seeds.demo_command(str(tmp_path / "seed4"), 4, ["--videos", "9"])]
+
+
+@pytest.mark.parametrize("extra", [["--seed", "3"], ["--out=x"]])
+def test_the_per_run_arguments_cannot_be_given_after_the_double_dash(extra, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        demo_seeds.main(["--out", "o", "--seeds", "0", "--", *extra])
+    assert exit_info.value.code == 2
+    assert "is set per run by --out and --seeds" in capsys.readouterr().err

@@ -5,6 +5,7 @@ action models (stage 2), and run inference on held-out videos.
 
     python tools/demo.py --out demo_output
     python tools/demo.py --out demo_seed1 --seed 1            # another synthetic world
+    python tools/demo.py --out demo_train1 --seed 1 --world-seed 0  # same world, new training
     python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \\
         --relation-iters 5 --backbone-iters 5 --head-iters 5  # plumbing check
 
@@ -42,7 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=positive_float, default=d.seconds,
                         help="length of each video")
     parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
-                        help="seed of the synthetic world and of every training run")
+                        help="seed of every training run and, unless --world-seed is given, "
+                             "of the synthetic world")
+    parser.add_argument("--world-seed", type=nonnegative_int, default=None,
+                        help="seed of the synthetic world (default: --seed)")
     parser.add_argument("--workers", type=positive_int, default=d.workers,
                         help="processes for dataset generation and frame extraction")
     for name in ("detector", "relation", "backbone", "head"):
@@ -59,7 +63,8 @@ def main(argv=None) -> int:
                                            args.detector_iters, args.relation_iters,
                                            args.backbone_iters, args.head_iters,
                                            test_videos=args.test_videos,
-                                           empty_video_share=args.empty_video_share))
+                                           empty_video_share=args.empty_video_share,
+                                           world_seed=args.world_seed))
     total = result.seconds["total"]
     print("\n" + format_table(result.metrics))
     stolen = result.machine.get("hypervisor_steal_cpu_seconds")
