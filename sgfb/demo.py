@@ -72,7 +72,7 @@ class DemoConfig:
     generator's default is Charades' 3 %; the demo's is 0). Action Genome annotates frames
     inside actions only, so an action-less video has no oracle bank, and in a test set of
     16 one such video, present on some seeds and not on others, moved the oracle's mAP by
-    0.02-0.10 (docs/results.md, "A world without action-less videos")."""
+    0.04-0.10 (docs/results.md, "A world without action-less videos")."""
     videos: int = 48
     seconds: float = 8.0
     seed: int = 0
