@@ -43,16 +43,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="write the annotation files only, no videos (fast; for graph studies)")
     args = parser.parse_args(argv)
     from sgfb.synthetic.generate import make_synthetic     # OpenCV, PyAV: only after parsing
-    from sgfb.synthetic.schedule import EMPTY_VIDEO_PROBABILITY
 
+    share = {} if args.empty_video_share is None else {"empty_video_share": args.empty_video_share}
     try:
         summary = make_synthetic(args.out, args.videos, args.seed, size=args.size,
                                  seconds=args.seconds, workers=args.workers,
                                  render=not args.annotations_only,
-                                 test_videos=args.test_videos,
-                                 empty_video_share=(EMPTY_VIDEO_PROBABILITY
-                                                    if args.empty_video_share is None
-                                                    else args.empty_video_share))
+                                 test_videos=args.test_videos, **share)
     except ValueError as exc:
         parser.error(str(exc))
     print(summary)

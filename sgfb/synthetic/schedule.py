@@ -45,11 +45,11 @@ class ScheduledAction:
 
 
 def plan_actions(rng: np.random.Generator, seconds: float,
-                 empty_probability: float = EMPTY_VIDEO_PROBABILITY) -> List[ScheduledAction]:
+                 empty_video_share: float = EMPTY_VIDEO_PROBABILITY) -> List[ScheduledAction]:
     """The action instances of one video of length ``seconds``, sorted by start time; none
-    with probability ``empty_probability``. The draw that decides it is made whatever the
+    with probability ``empty_video_share``. The draw that decides it is made whatever the
     probability, so a video with actions gets the same plan at every probability."""
-    if rng.random() < empty_probability:
+    if rng.random() < empty_video_share:
         return []
     total = int(rng.integers(MIN_ACTIONS, MAX_ACTIONS + 1))
     overlap = total >= 2 and rng.random() < OVERLAP_PROBABILITY

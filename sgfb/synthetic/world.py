@@ -40,11 +40,11 @@ def choose_objects(rng: np.random.Generator,
 
 
 def build_world(seed: int, video_index: int, size: Tuple[int, int], seconds: float,
-                empty_probability: float = EMPTY_VIDEO_PROBABILITY) -> World:
+                empty_video_share: float = EMPTY_VIDEO_PROBABILITY) -> World:
     """The world of video ``video_index`` of a dataset generated with ``seed``; it has no
-    action with probability ``empty_probability``."""
+    action with probability ``empty_video_share``."""
     rng = np.random.default_rng([seed, video_index])
-    plan = plan_actions(rng, seconds, empty_probability)
+    plan = plan_actions(rng, seconds, empty_video_share)
     objects, distractors = choose_objects(rng, plan)
     room = make_room(rng, objects, size)
     return simulate(rng, room, plan, objects, distractors, seconds)
