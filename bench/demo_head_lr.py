@@ -5,7 +5,8 @@ videos: on a finished demo output, hold out `--held-out` of the world's training
 then the bank head (non-local FBO, or each of `--fbo`) on that frozen backbone at each
 learning rate (and each `--head-iters` schedule), with the
 predicted banks of DEMO/banks (or `--banks`) and with oracle banks, and score each on the
-held-out videos. One torch thread, as in the demo. OUT/results.json holds every mAP.
+held-out videos. A head's mAP is the mean of the demo config's head_seeds heads, as in the
+demo. One torch thread, as in the demo. OUT/results.json holds every mAP.
 
     python tools/demo.py --out demo_seed1 --seed 1
     python bench/demo_head_lr.py --demo demo_seed1 --out runs/head_lr_seed1 \\
@@ -29,7 +30,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sgfb.demo import DemoConfig, _action_config, _info  # noqa: E402
+from sgfb.demo import DemoConfig, _action_config, _info, head_mean  # noqa: E402
 from sgfb.utils.atomic_io import write_json  # noqa: E402
 from sgfb.utils.cli import run_cli, tool_parser  # noqa: E402
 
@@ -111,9 +112,9 @@ def main(argv=None) -> int:
             name += f", {cfg.head_solver.max_iters} iterations"
         if fbo != args.fbo[0]:
             name += f", fbo {fbo}"
-        results[name] = run_action_training(
+        results[name] = head_mean(run_action_training(
             cfg, os.path.join(args.out, name.replace(" ", "_").replace(",", "")), _info(),
-            oracle=oracle, progress=False, log=quiet)["mAP"]
+            oracle=oracle, progress=False, log=quiet))
         print(f"{name} {results[name]:.3f}", flush=True)
     write_json(os.path.join(args.out, "results.json"), results)
     print(json.dumps(results))

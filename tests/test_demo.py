@@ -10,7 +10,9 @@ from sgfb.data.video import open_video
 from sgfb.feature_bank.bank import bank_path, load_bank
 from sgfb.feature_bank.video_banks import sampled_indices
 from sgfb.inference.result import read_result_json
-from sgfb.demo import TABLE, DemoConfig, format_table, run_demo, set_iterations
+from sgfb.demo import (TABLE, DemoConfig, format_table, head_mean, run_demo,
+                       set_iterations)
+from sgfb.training.action import head_seed_summary
 from sgfb.training.solver import SolverConfig
 
 
@@ -18,7 +20,8 @@ from sgfb.training.solver import SolverConfig
 def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     lines = []
     config = DemoConfig(videos=5, seconds=4.0, seed=0, workers=1, detector_iters=2,
-                        relation_iters=2, backbone_iters=2, head_iters=2, infer_videos=1)
+                        relation_iters=2, backbone_iters=2, head_iters=2, head_seeds=2,
+                        infer_videos=1)
     result = run_demo(str(tmp_path), config, log=lines.append)
     m = result.metrics
     assert sorted(m) == sorted(key for key, _ in TABLE)
@@ -48,8 +51,14 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert all(r["data_kind"] == "synthetic" and r["sha256"] != "unknown"
                for r in records.values())
     assert records["sgfb"]["config_name"] == "demo_synthetic.yaml"
-    # the two bank heads trained on one frozen backbone's cached clip features
+    # the bank heads (two per SGFB row) trained on one frozen backbone's cached clip features
     assert len(os.listdir(tmp_path / "clip_features")) == 1
+    assert saved["heads"] == result.heads
+    for row, run in (("SGFB predicted mAP", "sgfb"), ("SGFB oracle mAP", "sgfb_oracle")):
+        heads = saved["heads"][row]
+        assert heads["seeds"] == [0, 1] and m[row] == pytest.approx(sum(heads["mAP"]) / 2)
+        assert json.loads((tmp_path / run / "metrics.json").read_text())["head_seeds"] == heads
+        assert (tmp_path / run / "head_seeds" / "seed1" / "model.pt").exists()
     assert saved["machine"]["cpus"] >= 1 and "omp_wait_policy" in saved["machine"]
     assert len(saved["machine"]["load_average_1_5_15_min"]["start"]) == 3
     stolen = saved["machine"]["hypervisor_steal_cpu_seconds"]
@@ -70,8 +79,9 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert saved["machine"]["threads_while_two_processes_train"]["second"] >= 1
     # stage 1's printed line carries the recorded numbers
     assert "    " + ", ".join(f"{k} {m[k]:.3f}" for k, _ in TABLE[:4]) in lines
-    table = format_table(m)
+    table = format_table(m, result.heads)
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
+    assert "SGFB, oracle banks mAP: mean of 2 bank heads (seeds 0-1)" in table
     assert any(line.startswith("[5/5]") for line in lines)
     # predicted banks: every video's frames once a second, annotated or not
     videos = sorted(os.path.splitext(v)[0] for v in os.listdir(tmp_path / "dataset" / "videos"))
@@ -90,6 +100,17 @@ def test_format_table_lists_measured_rows_in_order():
     assert lines[2].startswith("stage 1  detector mAP@0.5") and lines[2].endswith("0.250")
     assert lines[3].startswith("stage 2  SGFB, oracle banks mAP") and lines[3].endswith("0.500")
     assert len(lines) == 4
+
+
+def test_the_table_says_how_many_heads_each_sgfb_row_averages():
+    heads = {"SGFB predicted mAP": head_seed_summary([(3, 0.5), (4, 0.25), (5, 0.375)]),
+             "SGFB oracle mAP": None}
+    table = format_table({"SGFB predicted mAP": 0.375, "SGFB oracle mAP": 0.5}, heads)
+    assert table.split("\n")[-1] == ("SGFB, predicted banks mAP: mean of 3 bank heads "
+                                     "(seeds 3-5) on one backbone, each 0.250-0.500")
+    assert len(table.split("\n")) == 5        # nothing said of the one-head oracle row
+    assert head_mean({"mAP": 0.5, "head_seeds": heads["SGFB predicted mAP"]}) == 0.375
+    assert head_mean({"mAP": 0.5}) == 0.5
 
 
 def test_the_demo_holds_out_a_third_of_its_videos_unless_told():

@@ -7,7 +7,7 @@ action models (stage 2), and run inference on held-out videos.
     python tools/demo.py --out demo_seed1 --seed 1            # another synthetic world
     python tools/demo.py --out demo_train1 --seed 1 --world-seed 0  # same world, new training
     python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \\
-        --relation-iters 5 --backbone-iters 5 --head-iters 5  # plumbing check
+        --relation-iters 5 --backbone-iters 5 --head-iters 5 --head-seeds 1  # plumbing check
 
 Ends with a table of the measured numbers and the paths of the outputs; all of it is also in
 OUT/summary.json (with the wall and CPU seconds of each step). Iteration counts default to
@@ -52,6 +52,10 @@ def main(argv=None) -> int:
     for name in ("detector", "relation", "backbone", "head"):
         parser.add_argument(f"--{name}-iters", type=nonnegative_int, default=None,
                             help="default: the demo config's")
+    parser.add_argument("--head-seeds", type=positive_int, default=None,
+                        help="bank heads per SGFB row, trained with seeds SEED, SEED+1, ... on "
+                             "one backbone; the row is their mean mAP (default: the demo "
+                             "config's head_seeds)")
     args = parser.parse_args(argv)
     if args.videos < 5:
         parser.error("--videos must be at least 5 (train and test videos of the split)")
@@ -63,10 +67,11 @@ def main(argv=None) -> int:
                                            args.detector_iters, args.relation_iters,
                                            args.backbone_iters, args.head_iters,
                                            test_videos=args.test_videos,
+                                           head_seeds=args.head_seeds,
                                            empty_video_share=args.empty_video_share,
                                            world_seed=args.world_seed))
     total = result.seconds["total"]
-    print("\n" + format_table(result.metrics))
+    print("\n" + format_table(result.metrics, result.heads))
     stolen = result.machine.get("hypervisor_steal_cpu_seconds")
     print(f"\ndone in {time.perf_counter() - start:.0f} s wall, {total['cpu']:.0f} s CPU "
           "(user + system; per step in summary.json)"

@@ -10,7 +10,9 @@ Banks: --oracle builds them from the ground-truth graphs of data.annotations (OU
 --fbo none is the backbone-only baseline. --few-shot runs the §5.2 protocol instead (base
 backbone, then k-shot heads). --resume continues every stage from its OUT/<stage>/last.pt.
 Writes OUT/config.yaml, OUT/model.pt (weights + config + class names + preprocessing) and
-OUT/metrics.json (mAP, per-class AP, per-video scores) or OUT/few_shot.json.
+OUT/metrics.json (mAP, per-class AP, per-video scores) or OUT/few_shot.json. head_seeds=N
+(two-stage) trains the bank head N times on the frozen backbone, seeds head_solver.seed on,
+and metrics.json adds each head's mAP and their mean (model.pt is the first head).
 """
 from __future__ import annotations
 
@@ -72,6 +74,11 @@ def main(argv=None) -> int:
             if result:
                 print(f"fbo={result['fbo']} banks={result['banks']}: mAP {100 * result['mAP']:.2f} "
                       f"over {result['classes_with_positives']} classes, {result['videos']} videos")
+                heads = result.get("head_seeds")
+                if heads:
+                    print(f"{len(heads['seeds'])} bank heads (head_seeds): mean mAP "
+                          f"{100 * heads['mean_mAP']:.2f}, min {100 * heads['min_mAP']:.2f}, "
+                          f"max {100 * heads['max_mAP']:.2f}")
     finally:
         cleanup(info)
     return 0

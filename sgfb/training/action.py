@@ -9,6 +9,7 @@ names, preprocessing and bank settings: all that inference needs); ``metrics.jso
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -212,10 +213,12 @@ def train_action_model(cfg: ActionConfig, out_dir: str, info: DistInfo, train_se
                        num_classes: int, class_names: List[str], resume: bool = False,
                        classes: Optional[List[int]] = None, progress: bool = True,
                        log: Callable[[str], None] = print,
-                       stages: Optional[List[StageRun]] = None) -> ActionModel:
+                       stages: Optional[List[StageRun]] = None,
+                       start: Optional[ActionModel] = None) -> ActionModel:
     """Train through ``stages`` (default :func:`plan_stages`); returns the final model (on
-    ``info.device``)."""
-    model: Optional[ActionModel] = None
+    ``info.device``). ``start``: a model whose backbone the first stage starts from, instead
+    of ``cfg.model.init``'s."""
+    model: Optional[ActionModel] = start
     for stage in stages or plan_stages(cfg):
         previous = model
         torch.manual_seed(stage.solver.seed)   # the same initial weights on every process
@@ -296,14 +299,59 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
         save_checkpoint(os.path.join(out_dir, "model.pt"), checkpoint_state(
             model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
     # every process scores its share of the test views (no process idles at a barrier)
-    metrics = evaluate_actions(model, clip_dataset(cfg, test_split, test_ids, "test", banks),
-                               info.device, cfg.eval_batch_size, cfg.workers, progress=progress,
-                               info=info)
+    test_set = clip_dataset(cfg, test_split, test_ids, "test", banks)
+    metrics = evaluate_actions(model, test_set, info.device, cfg.eval_batch_size, cfg.workers,
+                               progress=progress, info=info)
+    more = more_head_seeds(cfg, out_dir, info, model, train_set, test_set, class_names,
+                           len(train_ids), resume, progress, log)
     if not info.is_main:
         return None
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)
+    if more:
+        result["head_seeds"] = head_seed_summary([(cfg.head_solver.seed, metrics.mAP)] + more)
     write_json(os.path.join(out_dir, "metrics.json"), result)
     return result
+
+
+def more_head_seeds(cfg: ActionConfig, out_dir: str, info: DistInfo, first: ActionModel,
+                    train_set, test_set: CharadesClips, class_names: List[str],
+                    train_videos: int, resume: bool, progress: bool,
+                    log: Callable[[str], None]) -> List[Tuple[int, float]]:
+    """``cfg.head_seeds - 1`` more bank heads, seeds ``head_solver.seed + 1`` on, each on the
+    frozen backbone of the ``first`` model and its training items (the same clips: one clip
+    cache), into ``OUT/head_seeds/seed<S>/`` (``head/``, ``model.pt``); returns ``(seed,
+    test mAP)`` of each."""
+    if cfg.head_seeds > 1 and not any(s.freeze_backbone for s in plan_stages(cfg)):
+        log(f"head_seeds={cfg.head_seeds} ignored: this run trains no bank head on a frozen "
+            f"backbone (schedule {cfg.schedule}, fbo {cfg.model.fbo})")
+        return []
+    scores = []
+    for k in range(1, cfg.head_seeds):
+        head_cfg = copy.deepcopy(cfg)
+        head_cfg.head_solver.seed = seed = cfg.head_solver.seed + k
+        head_cfg.head_cache_dir = cfg.head_cache_dir or os.path.join(out_dir, "head")
+        head_dir = os.path.join(out_dir, "head_seeds", f"seed{seed}")
+        stage = StageRun("head", head_cfg.head_solver, cfg.model.fbo, True)
+        log(f"bank head {k + 1} of {cfg.head_seeds} (head_solver.seed={seed}) -> {head_dir}")
+        model = train_action_model(head_cfg, head_dir, info, train_set, test_set.num_classes,
+                                   class_names, resume, progress=progress, log=log,
+                                   stages=[stage], start=first)
+        if info.is_main:
+            save_checkpoint(os.path.join(head_dir, "model.pt"), checkpoint_state(
+                model, head_cfg, class_names,
+                provenance=action_training_record(head_cfg, train_videos)))
+        metrics = evaluate_actions(model, test_set, info.device, cfg.eval_batch_size,
+                                   cfg.workers, progress=progress, info=info)
+        log(f"bank head seed {seed}: mAP {metrics.mAP:.4f}")
+        scores.append((seed, metrics.mAP))
+    return scores
+
+
+def head_seed_summary(scores: Sequence[Tuple[int, float]]) -> Dict[str, Any]:
+    """metrics.json's ``head_seeds``: each head's seed and test mAP, their mean and range."""
+    maps = [m for _, m in scores]
+    return {"seeds": [s for s, _ in scores], "mAP": maps, "mean_mAP": sum(maps) / len(maps),
+            "min_mAP": min(maps), "max_mAP": max(maps)}
 
 
 def summarise(cfg: ActionConfig, metrics: ActionMetrics, class_names: List[str], oracle: bool,

@@ -82,6 +82,12 @@ class ActionConfig:
     head_cache_clips: int = 0
     head_cache_dir: str = ""         # where that cache is kept ("" = the head stage's folder);
     #                                  runs on one backbone (predicted, oracle banks) share it
+    # train the bank head this many times on the one frozen backbone, with head_solver.seed,
+    # +1, ... (the extra heads in OUT/head_seeds/seed<S>/); metrics.json adds each head's
+    # test mAP and their mean; model.pt is the first. On a small test set one head's mAP
+    # moves with its seed (docs/sgfb.md). Runs without a bank head on a frozen backbone
+    # (joint, fbo none) say they ignore it, so one config serves the backbone-only run too
+    head_seeds: int = 1
     few_shot: FewShotConfig = field(default_factory=FewShotConfig)
     device: str = "auto"
     eval_batch_size: int = 2
@@ -96,6 +102,8 @@ class ActionConfig:
         if self.head_cache_clips < 0:
             raise ValueError(f"head_cache_clips must be 0 (off) or more, got "
                              f"{self.head_cache_clips}")
+        if self.head_seeds < 1:
+            raise ValueError(f"head_seeds must be 1 or more, got {self.head_seeds}")
         for name in ("videos", "train_csv", "test_csv"):
             if not getattr(self.data, name):
                 raise ValueError(f"data.{name} is not set")
