@@ -5,11 +5,13 @@ backbone-only < SGFB predicted < SGFB oracle holds in every run and by margins l
 that spread, and the wall / CPU seconds with the machine's load average (the README quotes
 these ranges).
 
-    python bench/demo_seeds.py --out demo_seeds --seeds 0 1 2
+    python bench/demo_seeds.py --out demo_seeds --seeds 0 1 2      # training seeds, world 0
+    python bench/demo_seeds.py --out demo_world2 --seeds 0 1 2 -- --world-seed 2
     python bench/demo_seeds.py --out demo_seeds_3pc --seeds 0 1 2 -- --empty-video-share 0.03
 
-Each run is tools/demo.py --out OUT/seedS --seed S (a fresh process), followed by any
-arguments given after `--`; runs already complete (OUT/seedS/summary.json present) are read,
+Each run is tools/demo.py --out OUT/seedS --seed S (a fresh process; the demo's world stays
+the same, so the spread is the training's on one dataset), followed by any arguments given
+after `--`; runs already complete (OUT/seedS/summary.json present) are read,
 not repeated. OUT/ranges.json holds the result.
 """
 from __future__ import annotations
@@ -53,7 +55,22 @@ def seed_ranges(summaries: Sequence[Mapping]) -> Dict[str, object]:
         steps.append({"from": low, "to": high, "margins": margins, "spread": spread,
                       "holds": min(margins) > 0, "beyond_spread": min(margins) > spread})
     out["ordering"] = steps
+    out["heads"] = head_spreads(summaries)
     out["load_average"] = [s.get("machine", {}).get("load_average_1_5_15_min") for s in summaries]
+    return out
+
+
+def head_spreads(summaries: Sequence[Mapping]) -> Dict[str, object]:
+    """Per SGFB row whose runs average several bank heads (summary.json's ``heads``): the
+    heads per run and the spread of one run's heads (max - min), smallest and largest over
+    the runs: how far one head alone would move the row."""
+    out: Dict[str, object] = {}
+    for key in ORDER:
+        runs = [(s.get("heads") or {}).get(key) for s in summaries]
+        if runs and all(runs):
+            spreads = [r["max_mAP"] - r["min_mAP"] for r in runs]
+            out[key] = {"heads": sorted({len(r["seeds"]) for r in runs}),
+                        "spread_min": min(spreads), "spread_max": max(spreads)}
     return out
 
 
@@ -71,6 +88,9 @@ def format_ranges(ranges: Mapping) -> str:
                      + ", ".join(f"{m:+.3f}" for m in step["margins"])
                      + f"; spread {step['spread']:.3f}; holds {step['holds']}, "
                        f"beyond the spread {step['beyond_spread']}")
+    for key, h in ranges.get("heads", {}).items():
+        lines.append(f"{key}: the mean of {'/'.join(map(str, h['heads']))} bank heads per run; "
+                     f"one run's heads spread {h['spread_min']:.3f} - {h['spread_max']:.3f}")
     return "\n".join(lines)
 
 

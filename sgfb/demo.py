@@ -11,8 +11,10 @@
 3. stage 2 (``configs/sgfb/demo_synthetic.yaml``): the backbone-only action model, then on
    its frozen backbone the SGFB head (FBO non-local) with feature banks built from the
    predicted graphs, and the same head with ground-truth (oracle) banks: the paper's
-   comparison (Action Genome Table 3), test mAP of each. Both heads train on one cache of
-   the frozen backbone's clip features (``OUT/clip_features``). The backbone-only model and
+   comparison (Action Genome Table 3), test mAP of each; each SGFB row is the mean of the
+   config's ``head_seeds`` heads (seeds ``--seed`` on), because on 16 test videos one
+   head's mAP moves with its seed. Every head trains on one cache of the frozen backbone's
+   clip features (``OUT/clip_features``). The backbone-only model and
    the oracle head need no predicted graphs: a second process trains them while stage 1
    trains;
 4. run the video-in, predictions-out pipeline (``tools/infer.py``) on held-out test videos:
@@ -65,8 +67,11 @@ TABLE = (
 @dataclass
 class DemoConfig:
     """Sizes of the demo run; ``None`` iteration counts take the demo configs' values.
-    ``seed`` seeds every training run and, unless ``world_seed`` is given, the synthetic
-    world. ``test_videos`` (default a third of the videos) are held out for every test metric.
+    ``seed`` seeds every training run; ``world_seed`` the synthetic world, by default the
+    demo's world 0 whatever the training seed, so that runs of several seeds measure the
+    training's spread on one dataset, as a benchmark's is (docs/results.md, "One head's seed
+    moves the SGFB rows"). ``test_videos`` (default a third of the videos) are held out for
+    every test metric.
 
     ``empty_video_share``: the share of action-less videos in the synthetic world (the
     generator's default is Charades' 3 %; the demo's is 0). Action Genome annotates frames
@@ -85,12 +90,7 @@ class DemoConfig:
     infer_videos: int = 2
     test_videos: Optional[int] = None
     empty_video_share: float = 0.0
-    world_seed: Optional[int] = None
-
-    @property
-    def world(self) -> int:
-        """The synthetic world's seed: ``world_seed``, by default the training ``seed``."""
-        return self.seed if self.world_seed is None else self.world_seed
+    world_seed: int = 0
 
     @property
     def held_out(self) -> int:
@@ -266,8 +266,8 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     load_at_start, stolen_at_start = os.getloadavg(), stolen_cpu_seconds()
 
     log(f"[1/5] synthetic dataset: {c.videos} videos of {c.seconds:g} s, {c.held_out} of them "
-        f"test, {c.empty_video_share:.0%} action-less (world seed {c.world}) -> {data}")
-    make_synthetic(data, videos=c.videos, seed=c.world, seconds=c.seconds, workers=c.workers,
+        f"test, {c.empty_video_share:.0%} action-less (world seed {c.world_seed}) -> {data}")
+    make_synthetic(data, videos=c.videos, seed=c.world_seed, seconds=c.seconds, workers=c.workers,
                    test_videos=c.held_out, empty_video_share=c.empty_video_share)
     summary = dump_frames(os.path.join(data, "videos"), read_frame_keys(annotations), frames,
                           workers=c.workers, progress=False)
@@ -285,12 +285,14 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
     # both heads train on one frozen backbone: the first to start caches its clip features
     # (configs/sgfb/demo_synthetic.yaml head_cache_clips), the other reads them
     a_cfg.head_cache_dir = os.path.join(out_dir, "clip_features")
+    n, iters = a_cfg.head_seeds, a_cfg.head_solver.max_iters
+    heads = f"{n} heads ({iters} iterations each)" if n > 1 else f"head ({iters} iterations)"
     threads = torch.get_num_threads()
     main_threads, side_threads = _split_threads(threads)
     log(f"[2/5] stage 1: detector ({sg_cfg.detector_solver.max_iters} iterations) and predicate "
         f"head ({sg_cfg.relation_solver.max_iters}), {os.path.basename(SG_CONFIG)}; alongside, "
         f"in a second process: stage 2 backbone-only action model ({a_cfg.solver.max_iters} "
-        f"iterations), then its SGFB head with oracle banks ({a_cfg.head_solver.max_iters}), "
+        f"iterations), then its SGFB {heads} with oracle banks, "
         f"{os.path.basename(ACTION_CONFIG)}")
     sg_dir = os.path.join(out_dir, "scene_graphs")
     side = process_pool(1, mp_context=multiprocessing.get_context("spawn"))
@@ -319,8 +321,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         laps.lap("stage 1 evaluation, graphs and banks")
         side_runs = {"stage 2 backbone-only (second process)": backbone_job.result()}
         _print_side(side_runs, log)
-        log(f"[4/5] stage 2: SGFB head with predicted banks on the frozen backbone "
-            f"({a_cfg.head_solver.max_iters} iterations)")
+        log(f"[4/5] stage 2: SGFB {heads} with predicted banks on the frozen backbone")
         backbone_run = side_runs["stage 2 backbone-only (second process)"]
         result.metrics["chance mAP"] = backbone_run["chance_mAP"]
         result.metrics["backbone-only mAP"] = backbone_run["mAP"]
@@ -371,7 +372,7 @@ def run_demo(out_dir: str, config: DemoConfig | None = None,
         "second_process_seconds": {name: run["seconds"] for name, run in side_runs.items()},
         "outputs": result.outputs,
         "predictions": result.inference_paths,
-        "config": {**asdict(c), "test_videos": c.held_out, "world_seed": c.world},
+        "config": {**asdict(c), "test_videos": c.held_out},
         "configs": {"scene_graph": SG_CONFIG, "action": ACTION_CONFIG},
         "provenance": _provenance(checkpoint, {name: os.path.join(out_dir, name, "model.pt")
                                                for name in ACTION_RUNS}),

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import subprocess
@@ -83,6 +84,10 @@ def test_demo_runs_the_whole_job_end_to_end(tmp_path):
     assert "SGDet R@20" in table and "SGFB, oracle banks" in table
     assert "SGFB, oracle banks mAP: mean of 2 bank heads (seeds 0-1)" in table
     assert any(line.startswith("[5/5]") for line in lines)
+    assert any(line.startswith("[2/5]") and "its SGFB 2 heads (2 iterations each) with oracle "
+               "banks" in line for line in lines)
+    assert "[4/5] stage 2: SGFB 2 heads (2 iterations each) with predicted banks on the " \
+        "frozen backbone" in lines
     # predicted banks: every video's frames once a second, annotated or not
     videos = sorted(os.path.splitext(v)[0] for v in os.listdir(tmp_path / "dataset" / "videos"))
     assert sorted(os.listdir(tmp_path / "banks")) == [f"{v}.npz" for v in videos]
@@ -120,9 +125,27 @@ def test_the_demo_holds_out_a_third_of_its_videos_unless_told():
     assert DemoConfig(videos=9, test_videos=2).held_out == 2
 
 
-def test_the_world_follows_the_training_seed_unless_given():
-    assert DemoConfig(seed=3).world == 3
-    assert DemoConfig(seed=3, world_seed=0).world == 0
+def test_the_training_seed_leaves_the_demos_world_unless_one_is_given(monkeypatch, tmp_path):
+    """tools/demo.py --seed varies the training only; --world-seed picks another world."""
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")     # what importing the tool sets
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("demo_tool",
+                                                  os.path.join(root, "tools", "demo.py"))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_run_demo(out_dir, config):
+        seen.append(config)
+        raise Stop
+    monkeypatch.setattr(tool, "run_demo", fake_run_demo)
+    for args in (["--seed", "3"], ["--seed", "3", "--world-seed", "2"], []):
+        with pytest.raises(Stop):
+            tool.main(["--out", str(tmp_path / "o"), *args])
+    assert [(c.seed, c.world_seed) for c in seen] == [(3, 0), (3, 2), (0, 0)]
 
 
 def test_demo_tool_refuses_a_split_without_training_videos(tmp_path):

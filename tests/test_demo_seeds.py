@@ -35,6 +35,20 @@ def test_ranges_spread_and_ordering_margins():
     assert "0.375 - 0.500  0.125" in text and "holds True, beyond the spread False" in text
 
 
+def test_the_spread_of_one_runs_heads_is_reported_per_sgfb_row():
+    runs = [_summary(0.25, 0.5, 0.75, 1, 1), _summary(0.25, 0.5, 0.75, 1, 1)]
+    for run, (low, high) in zip(runs, ((0.375, 0.625), (0.5, 0.5625))):
+        run["heads"] = {"SGFB predicted mAP": {"seeds": [0, 1], "min_mAP": low,
+                                               "max_mAP": high},
+                        "SGFB oracle mAP": None}
+    r = demo_seeds.seed_ranges(runs)
+    assert r["heads"] == {"SGFB predicted mAP": {"heads": [2], "spread_min": 0.0625,
+                                                 "spread_max": 0.25}}
+    assert ("SGFB predicted mAP: the mean of 2 bank heads per run; one run's heads spread "
+            "0.062 - 0.250") in demo_seeds.format_ranges(r)
+    assert demo_seeds.seed_ranges(runs[:1] + [_summary(0.25, 0.5, 0.75, 1, 1)])["heads"] == {}
+
+
 def test_ordering_broken_in_one_run_is_reported():
     r = demo_seeds.seed_ranges([_summary(0.5, 0.4, 0.9, 1, 1), _summary(0.2, 0.6, 0.9, 1, 1)])
     assert not r["ordering"][0]["holds"]

@@ -4,8 +4,8 @@ and evaluate the scene-graph model (stage 1) and the backbone-only, SGFB and SGF
 action models (stage 2), and run inference on held-out videos.
 
     python tools/demo.py --out demo_output
-    python tools/demo.py --out demo_seed1 --seed 1            # another synthetic world
-    python tools/demo.py --out demo_train1 --seed 1 --world-seed 0  # same world, new training
+    python tools/demo.py --out demo_seed1 --seed 1            # same world, another training
+    python tools/demo.py --out demo_world1 --seed 1 --world-seed 1  # another synthetic world
     python tools/demo.py --out demo_quick --videos 6 --seconds 4 --detector-iters 5 \\
         --relation-iters 5 --backbone-iters 5 --head-iters 5 --head-seeds 1  # plumbing check
 
@@ -43,10 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=positive_float, default=d.seconds,
                         help="length of each video")
     parser.add_argument("--seed", type=nonnegative_int, default=d.seed,
-                        help="seed of every training run and, unless --world-seed is given, "
-                             "of the synthetic world")
-    parser.add_argument("--world-seed", type=nonnegative_int, default=None,
-                        help="seed of the synthetic world (default: --seed)")
+                        help="seed of every training run (the world stays --world-seed's)")
+    parser.add_argument("--world-seed", type=nonnegative_int, default=d.world_seed,
+                        help="seed of the synthetic world (default: the demo's world, "
+                             "whatever --seed)")
     parser.add_argument("--workers", type=positive_int, default=d.workers,
                         help="processes for dataset generation and frame extraction")
     for name in ("detector", "relation", "backbone", "head"):

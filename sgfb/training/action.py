@@ -5,7 +5,9 @@ then the bank head on the frozen backbone) and the Charades evaluation.
 Run folder ``OUT``: ``config.yaml``; ``banks/`` (oracle banks, when ``--oracle``);
 ``backbone/`` and ``head/`` (two-stage) or ``train/`` (joint) with each stage's ``last.pt``,
 ``metrics.jsonl`` and TensorBoard logs; ``model.pt`` (the final model with its config, class
-names, preprocessing and bank settings: all that inference needs); ``metrics.json``.
+names, preprocessing and bank settings: all that inference needs); ``metrics.json``; with
+``head_seeds`` > 1, ``head_seeds/seed<S>/`` (each further bank head's ``head/`` and
+``model.pt``).
 """
 from __future__ import annotations
 
@@ -333,9 +335,13 @@ def more_head_seeds(cfg: ActionConfig, out_dir: str, info: DistInfo, first: Acti
         head_dir = os.path.join(out_dir, "head_seeds", f"seed{seed}")
         stage = StageRun("head", head_cfg.head_solver, cfg.model.fbo, True)
         log(f"bank head {k + 1} of {cfg.head_seeds} (head_solver.seed={seed}) -> {head_dir}")
-        model = train_action_model(head_cfg, head_dir, info, train_set, test_set.num_classes,
-                                   class_names, resume, progress=progress, log=log,
-                                   stages=[stage], start=first)
+        try:
+            model = train_action_model(head_cfg, head_dir, info, train_set,
+                                       test_set.num_classes, class_names, resume,
+                                       progress=progress, log=log, stages=[stage], start=first)
+        except Interrupted:
+            raise Interrupted(f"bank head seed {seed} stopped; resume with --resume "
+                              f"({out_dir})") from None
         if info.is_main:
             save_checkpoint(os.path.join(head_dir, "model.pt"), checkpoint_state(
                 model, head_cfg, class_names,

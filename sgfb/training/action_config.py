@@ -86,7 +86,8 @@ class ActionConfig:
     # +1, ... (the extra heads in OUT/head_seeds/seed<S>/); metrics.json adds each head's
     # test mAP and their mean; model.pt is the first. On a small test set one head's mAP
     # moves with its seed (docs/sgfb.md). Runs without a bank head on a frozen backbone
-    # (joint, fbo none) say they ignore it, so one config serves the backbone-only run too
+    # (joint, fbo none) say they ignore it, so one config serves the backbone-only run too;
+    # the few-shot protocol (--few-shot) trains its own heads and does not read it
     head_seeds: int = 1
     few_shot: FewShotConfig = field(default_factory=FewShotConfig)
     device: str = "auto"

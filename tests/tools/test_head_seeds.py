@@ -1,13 +1,16 @@
 """head_seeds=N: the bank head trained N times on one frozen backbone (tools/train_sgfb.py)."""
 import json
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 import torch
 
 from sgfb.training.action_config import ActionConfig
 from sgfb.utils.checkpoint import load_checkpoint
-from test_sgfb_tools import losses, run
+from test_sgfb_tools import ENV, command, losses, run
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,30 @@ def test_every_head_is_the_run_of_its_own_seed(sg_dataset, base, tmp_path):
     for key in (k for k in start if k.startswith("backbone.")):
         assert torch.equal(first[key], start[key]) and torch.equal(second[key], start[key])
     assert load_checkpoint(str(last / "model.pt"))["config"]["head_solver"]["seed"] == 5
+
+
+def test_a_run_stopped_in_a_further_head_resumes_to_the_uninterrupted_heads(
+        sg_dataset, base, tmp_path):
+    args = head_args(base, tmp_path / "cache", "head_seeds=2", "head_solver.max_iters=20")
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    run(full, sg_dataset, *args)
+    proc = subprocess.Popen(command(cut, sg_dataset, *args), env=ENV, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = cut / "head_seeds" / "seed4" / "head" / "last.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and not last.exists():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)       # a scheduler's stop: the head saves and says how
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 143, err[-2000:]
+    assert f"bank head seed 4 stopped; resume with --resume ({cut})" in err
+    assert load_checkpoint(str(last))["iteration"] < 20
+    run(cut, sg_dataset, *args, "--resume")
+    for name in ("model.pt", "head_seeds/seed4/model.pt"):
+        a, b = weights(full / name), weights(cut / name)
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    assert json.loads((full / "metrics.json").read_text())["head_seeds"] == \
+        json.loads((cut / "metrics.json").read_text())["head_seeds"]
 
 
 def test_one_head_writes_no_head_seeds(sg_dataset, base, tmp_path):
