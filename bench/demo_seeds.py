@@ -67,7 +67,7 @@ def head_spreads(summaries: Sequence[Mapping]) -> Dict[str, object]:
     out: Dict[str, object] = {}
     for key in ORDER:
         runs = [(s.get("heads") or {}).get(key) for s in summaries]
-        if runs and all(runs):
+        if all(runs):
             spreads = [r["max_mAP"] - r["min_mAP"] for r in runs]
             out[key] = {"heads": sorted({len(r["seeds"]) for r in runs}),
                         "spread_min": min(spreads), "spread_max": max(spreads)}

@@ -333,7 +333,7 @@ def more_head_seeds(cfg: ActionConfig, out_dir: str, info: DistInfo, first: Acti
         head_cfg.head_solver.seed = seed = cfg.head_solver.seed + k
         head_cfg.head_cache_dir = cfg.head_cache_dir or os.path.join(out_dir, "head")
         head_dir = os.path.join(out_dir, "head_seeds", f"seed{seed}")
-        stage = StageRun("head", head_cfg.head_solver, cfg.model.fbo, True)
+        stage = plan_stages(head_cfg)[-1]          # the bank head, with this seed's solver
         log(f"bank head {k + 1} of {cfg.head_seeds} (head_solver.seed={seed}) -> {head_dir}")
         try:
             model = train_action_model(head_cfg, head_dir, info, train_set,
