@@ -6,7 +6,7 @@ then the bank head (non-local FBO, or each of `--fbo`) on that frozen backbone a
 learning rate (and each `--head-iters` schedule), with the
 predicted banks of DEMO/banks (or `--banks`) and with oracle banks, and score each on the
 held-out videos. A head's mAP is the mean of the demo config's head_seeds heads, as in the
-demo. One torch thread, as in the demo. OUT/results.json holds every mAP.
+demo (`--head-seeds N` for another count). One torch thread, as in the demo. OUT/results.json holds every mAP.
 
     python tools/demo.py --out demo_seed1 --seed 1
     python bench/demo_head_lr.py --demo demo_seed1 --out runs/head_lr_seed1 \\
@@ -69,6 +69,8 @@ def main(argv=None) -> int:
     p.add_argument("--head-iters", type=int, nargs="+", default=[None],
                    help="one or more head schedules (default: the demo's); the runs of a second "
                         "or later count are named 'lr R oracle, N iterations'")
+    p.add_argument("--head-seeds", type=int, default=None,
+                   help="bank heads averaged per number (default: the demo config's)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
@@ -80,7 +82,8 @@ def main(argv=None) -> int:
 
     def config(head_iters=None):
         cfg = _action_config(data, banks, DemoConfig(backbone_iters=args.backbone_iters,
-                                                     head_iters=head_iters))
+                                                     head_iters=head_iters,
+                                                     head_seeds=args.head_seeds))
         cfg.data.train_csv = os.path.join(args.out, "train.csv")
         cfg.data.test_csv = os.path.join(args.out, "val.csv")
         cfg.head_cache_dir = os.path.join(args.out, "clip_features")  # one backbone: shared

@@ -58,15 +58,15 @@ def run_bench(sg_dataset, banks, out, *args):
 def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, banks, tmp_path):
     out = tmp_path / "run"
     results = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "0.0003",
-                        "--head-iters", "2", "3")
+                        "--head-iters", "2", "3", "--head-seeds", "2")
     assert sorted(k for k in results if k.startswith("lr ")) == [
         "lr 0.0003 oracle", "lr 0.0003 oracle, 3 iterations", "lr 0.0003 predicted",
         "lr 0.0003 predicted, 3 iterations", "lr 0.001 oracle", "lr 0.001 oracle, 3 iterations",
         "lr 0.001 predicted", "lr 0.001 predicted, 3 iterations"]
     longer = json.loads((out / "lr_0.001_oracle_3_iterations" / "metrics.json").read_text())
-    # each rate's number is the mean of the demo config's heads (head_seeds), as in the demo
+    # each rate's number is the mean of its heads (--head-seeds), as in the demo
     heads = longer["head_seeds"]
-    assert len(heads["seeds"]) == 5 and heads["mAP"][0] == longer["mAP"]
+    assert heads["seeds"] == [0, 1] and heads["mAP"][0] == longer["mAP"]
     assert results["lr 0.001 oracle, 3 iterations"] == heads["mean_mAP"]
     for name, iters in (("lr_0.001_oracle_3_iterations", 3), ("lr_0.001_oracle", 2)):
         config = load_checkpoint(str(out / name / "model.pt"))["config"]
@@ -86,7 +86,7 @@ def test_scores_every_rate_with_both_banks_on_the_held_out_videos(sg_dataset, ba
 def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, banks, tmp_path):
     out = tmp_path / "run"
     results = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "--head-iters", "2",
-                        "--fbo", "nl", "max")
+                        "--fbo", "nl", "max", "--head-seeds", "1")
     assert sorted(k for k in results if k.startswith("lr ")) == [
         "lr 0.001 oracle", "lr 0.001 oracle, fbo max", "lr 0.001 predicted",
         "lr 0.001 predicted, fbo max"]
@@ -97,7 +97,8 @@ def test_compares_feature_bank_operators_on_one_backbone(sg_dataset, banks, tmp_
     assert len(os.listdir(out / "clip_features")) == 1
     backbone = out / "backbone" / "model.pt"
     stamp = backbone.stat().st_mtime_ns
-    again = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "--head-iters", "2")
+    again = run_bench(sg_dataset, banks, out, "--lrs", "0.001", "--head-iters", "2",
+                      "--head-seeds", "1")
     assert backbone.stat().st_mtime_ns == stamp
     assert again["backbone-only"] == results["backbone-only"]
     assert again["lr 0.001 oracle"] == results["lr 0.001 oracle"]     # deterministic heads
