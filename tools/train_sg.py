@@ -35,6 +35,7 @@ def main(argv=None) -> int:
     cfg.check()
     check_output_location(args.out, check_inputs_exist(cfg.input_paths()))
     info = init_distributed(cfg.device)
+    finished = False
     try:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)
         from sgfb.training.sg import run_sg_training
@@ -42,8 +43,9 @@ def main(argv=None) -> int:
                                print if info.is_main else (lambda m: None))
         if info.is_main:
             print(f"scene-graph model: {path}")
+        finished = True
     finally:
-        cleanup(info)
+        cleanup(info, finished)
     return 0
 
 

@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     cfg.check()
     check_output_location(args.out, check_inputs_exist(cfg.input_paths()))
     info = init_distributed(cfg.device)
+    finished = False
     try:
         save_resolved(cfg, args.out, info.is_main, echo=not args.no_progress)
         log = print if info.is_main else (lambda message: None)
@@ -79,8 +80,9 @@ def main(argv=None) -> int:
                     print(f"{len(heads['seeds'])} bank heads (head_seeds): mean mAP "
                           f"{100 * heads['mean_mAP']:.2f}, min {100 * heads['min_mAP']:.2f}, "
                           f"max {100 * heads['max_mAP']:.2f}")
+        finished = True
     finally:
-        cleanup(info)
+        cleanup(info, finished)
     return 0
 
 

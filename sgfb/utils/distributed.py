@@ -89,6 +89,12 @@ def mean_across_processes(values: dict, info: DistInfo) -> dict:
     return dict(zip(keys, t.tolist()))
 
 
-def cleanup(info: DistInfo) -> None:
+def cleanup(info: DistInfo, finished: bool = False) -> None:
+    """Leave the process group. ``finished``: this process ended its work normally, so it
+    first waits for the others (the main process writes the run's last files after the last
+    collective) and no process tears its connections down while another still uses them;
+    after an error it leaves at once, since a peer may never arrive."""
     if info.distributed and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
