@@ -14,6 +14,8 @@ from tqdm import tqdm
 from sgfb.data.clip_dataset import CharadesClips, collate_clips
 from sgfb.evaluation.mean_ap import (average_precision_per_class, mean_average_precision,
                                      random_ranking_map)
+from sgfb.evaluation.view_features import (CachedViews, ViewFeatures, collate_views,
+                                            compute_view_features)
 from sgfb.evaluation.views import aggregate_views, video_targets
 from sgfb.utils.distributed import DistInfo, gather_objects
 
@@ -44,40 +46,57 @@ def view_scores(model: torch.nn.Module, dataset: Dataset, device: torch.device,
                 batch_size: int = 2, workers: int = 0, progress: bool = True,
                 num_classes: Optional[int] = None):
     """Sigmoid scores of every test item of ``dataset`` (a :class:`CharadesClips` or a subset
-    of one; ``num_classes`` then sizes an empty result), max over its spatial crops:
-    ``(video ids, [N, C])``."""
+    of one, or :class:`CachedViews` of their backbone features; ``num_classes`` then sizes an
+    empty result), max over its spatial crops: ``(video ids, [N, C])``."""
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_clips,
-                        num_workers=workers)
+    cached = isinstance(dataset, CachedViews)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=0 if cached else workers,
+                        collate_fn=collate_views if cached else collate_clips)
     ids: List[str] = []
     out: List[np.ndarray] = []
     for batch in tqdm(loader, desc="test views", disable=not progress):
-        frames = batch["frames"].to(device)                 # [B, crops, 3, T, H, W]
-        b, crops = frames.shape[:2]
+        inputs = batch["features" if cached else "frames"].to(device)  # [B, crops, ...]
+        b, crops = inputs.shape[:2]
         bank = mask = None
         if "bank" in batch:
             bank = batch["bank"].to(device).repeat_interleave(crops, 0)
             mask = batch["bank_mask"].to(device).repeat_interleave(crops, 0)
-        logits = model(frames.flatten(0, 1), bank, mask)
+        if cached:
+            logits = model(None, bank, mask, features=inputs.flatten(0, 1))
+        else:
+            logits = model(inputs.flatten(0, 1), bank, mask)
         scores = torch.sigmoid(logits.float()).view(b, crops, -1).amax(1)
         out.append(scores.cpu().numpy())
         ids += batch["video_id"]
-    classes = num_classes if num_classes is not None else dataset.num_classes
-    return ids, np.concatenate(out) if out else np.zeros((0, classes), np.float32)
+    if out:
+        return ids, np.concatenate(out)
+    return ids, np.zeros((0, num_classes if num_classes is not None else dataset.num_classes),
+                         np.float32)
+
+
+def process_share(dataset: CharadesClips, info: Optional[DistInfo]) -> Dataset:
+    """The test items this process scores: every ``world_size``-th, from its rank."""
+    if info is not None and info.distributed:
+        return Subset(dataset, range(info.rank, len(dataset), info.world_size))
+    return dataset
 
 
 def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
                      batch_size: int = 2, workers: int = 0, classes: List[int] | None = None,
-                     progress: bool = True, info: Optional[DistInfo] = None) -> ActionMetrics:
+                     progress: bool = True, info: Optional[DistInfo] = None,
+                     views: Optional[ViewFeatures] = None) -> ActionMetrics:
     """mAP of ``model`` on the test views of ``dataset``; ``classes`` maps the model's outputs
     to Charades class indices when it predicts a subset (few-shot novel classes).
 
     ``info`` of a distributed run: every process scores every ``world_size``-th view (from
     its rank) and the scores are gathered, so all processes return the same metrics, equal
-    to a one-process evaluation's (the views are max-aggregated per video, in any order)."""
-    items: Dataset = dataset
-    if info is not None and info.distributed:
-        items = Subset(dataset, range(info.rank, len(dataset), info.world_size))
+    to a one-process evaluation's (the views are max-aggregated per video, in any order).
+    ``views``: this process's share's backbone features (:func:`backbone_view_features`), read
+    instead of decoding the views again; the model's backbone must be the one they came
+    from."""
+    items: Dataset = process_share(dataset, info)
+    if views is not None:
+        items = CachedViews(views, dataset.bank_provider)
     outputs = len(classes) if classes is not None else dataset.num_classes
     ids, scores = view_scores(model, items, device, batch_size, workers,
                               progress and (info is None or info.is_main), num_classes=outputs)
@@ -92,3 +111,13 @@ def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: tor
     return ActionMetrics(mean_average_precision(per_video, targets),
                          average_precision_per_class(per_video, targets).tolist(),
                          list(videos), per_video, targets)
+
+
+def backbone_view_features(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
+                       backbone: str, batch_size: int = 2, workers: int = 0,
+                       progress: bool = True, info: Optional[DistInfo] = None) -> ViewFeatures:
+    """The backbone features of this process's share of the test views, for
+    :func:`evaluate_actions` of several heads on that backbone."""
+    return compute_view_features(model, process_share(dataset, info), device, backbone,
+                                 batch_size, workers,
+                                 progress and (info is None or info.is_main))

@@ -28,14 +28,16 @@ from sgfb.utils.checkpoint import load_checkpoint, save_checkpoint
 from sgfb.utils.config import to_dict
 from sgfb.utils.distributed import DistInfo, barrier
 from sgfb.training.solver import SolverConfig
-from sgfb.training.clip_cache import CachedClips, cached_clip_features, collate_cached
+from sgfb.training.clip_cache import (CachedClips, cached_clip_features, collate_cached,
+                                      module_digest)
 from sgfb.training.trainer import Trainer
 from sgfb.utils.cli import Interrupted
 from sgfb.models.action import CHECKPOINT_FORMAT, ActionModel
 from sgfb.models.action import build_action_model as build_models_action
 from sgfb.feature_bank.provider import BankStore
 from sgfb.training.action_config import ActionConfig
-from sgfb.evaluation.actions import ActionMetrics, evaluate_actions
+from sgfb.evaluation.actions import ActionMetrics, backbone_view_features, evaluate_actions
+from sgfb.evaluation.view_features import ViewFeatures
 from sgfb.feature_bank.extract import extract_banks
 from sgfb.utils.provenance import PROVENANCE_KEY, dataset_kind, training_record
 
@@ -302,10 +304,16 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
             model, cfg, class_names, provenance=action_training_record(cfg, len(train_ids))))
     # every process scores its share of the test views (no process idles at a barrier)
     test_set = clip_dataset(cfg, test_split, test_ids, "test", banks)
+    views = None
+    if trains_more_heads(cfg):    # the views are decoded and the backbone run once, not N times
+        views = backbone_view_features(model, test_set, info.device, module_digest(model.backbone),
+                                       cfg.eval_batch_size, cfg.workers, progress, info)
+        log(f"test views decoded once for the {cfg.head_seeds} bank heads: the frozen "
+            f"backbone's features of {len(views.video_ids)} views (this process's share)")
     metrics = evaluate_actions(model, test_set, info.device, cfg.eval_batch_size, cfg.workers,
-                               progress=progress, info=info)
+                               progress=progress, info=info, views=views)
     more = more_head_seeds(cfg, out_dir, info, model, train_set, test_set, class_names,
-                           len(train_ids), resume, progress, log)
+                           len(train_ids), resume, progress, log, views)
     if not info.is_main:
         return None
     result = summarise(cfg, metrics, class_names, oracle, bank_dir)
@@ -315,15 +323,23 @@ def run_action_training(cfg: ActionConfig, out_dir: str, info: DistInfo, oracle:
     return result
 
 
+def trains_more_heads(cfg: ActionConfig) -> bool:
+    """Whether ``head_seeds`` asks for more bank heads and the run has a frozen backbone
+    for them."""
+    return cfg.head_seeds > 1 and any(s.freeze_backbone for s in plan_stages(cfg))
+
+
 def more_head_seeds(cfg: ActionConfig, out_dir: str, info: DistInfo, first: ActionModel,
                     train_set, test_set: CharadesClips, class_names: List[str],
                     train_videos: int, resume: bool, progress: bool,
-                    log: Callable[[str], None]) -> List[Tuple[int, float]]:
+                    log: Callable[[str], None],
+                    views: Optional[ViewFeatures] = None) -> List[Tuple[int, float]]:
     """``cfg.head_seeds - 1`` more bank heads, seeds ``head_solver.seed + 1`` on, each on the
     frozen backbone of the ``first`` model and its training items (the same clips: one clip
     cache), into ``OUT/head_seeds/seed<S>/`` (``head/``, ``model.pt``); returns ``(seed,
-    test mAP)`` of each."""
-    if cfg.head_seeds > 1 and not any(s.freeze_backbone for s in plan_stages(cfg)):
+    test mAP)`` of each, scored on ``views`` (that backbone's test view features) when
+    given."""
+    if cfg.head_seeds > 1 and not trains_more_heads(cfg):
         log(f"head_seeds={cfg.head_seeds} ignored: this run trains no bank head on a frozen "
             f"backbone (schedule {cfg.schedule}, fbo {cfg.model.fbo})")
         return []
@@ -346,8 +362,11 @@ def more_head_seeds(cfg: ActionConfig, out_dir: str, info: DistInfo, first: Acti
             save_checkpoint(os.path.join(head_dir, "model.pt"), checkpoint_state(
                 model, head_cfg, class_names,
                 provenance=action_training_record(head_cfg, train_videos)))
+        if views is not None and module_digest(model.backbone) != views.backbone:
+            raise RuntimeError(f"bank head seed {seed}: its backbone is not the frozen one "
+                               f"the test view features came from")
         metrics = evaluate_actions(model, test_set, info.device, cfg.eval_batch_size,
-                                   cfg.workers, progress=progress, info=info)
+                                   cfg.workers, progress=progress, info=info, views=views)
         log(f"bank head seed {seed}: mAP {metrics.mAP:.4f}")
         scores.append((seed, metrics.mAP))
     return scores

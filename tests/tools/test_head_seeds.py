@@ -45,6 +45,8 @@ def test_every_head_is_the_run_of_its_own_seed(sg_dataset, base, tmp_path):
     assert heads["mean_mAP"] == pytest.approx(sum(heads["mAP"]) / 3)
     assert heads["min_mAP"] == min(heads["mAP"]) and heads["max_mAP"] == max(heads["mAP"])
     assert "3 bank heads (head_seeds): mean mAP" in done.stdout
+    # the test views were decoded once; each head scored their features (the same numbers)
+    assert "test views decoded once for the 3 bank heads" in done.stdout
 
     # the third head is exactly the run of seed 5; the heads differ; the backbone is frozen
     last = tmp_path / "three" / "head_seeds" / "seed5"

@@ -102,7 +102,7 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path, cache):   # compu
         out = tmp_path / name
         run(out, sg_dataset, "--oracle", "--fbo", "mean", "--schedule", "two_stage", "--init",
             str(base / "model.pt"), "model.dropout=0.0", f"head_solver.batch_size={batch}",
-            f"head_cache_clips={cache}", nproc=nproc)
+            f"head_cache_clips={cache}", "head_seeds=2", nproc=nproc)
         curves[name] = losses(out / "head" / "metrics.jsonl")
     assert len(curves["one"]) == 3 and len(set(curves["one"])) > 1
     np.testing.assert_allclose(curves["two"], curves["one"], rtol=1e-4)
@@ -112,6 +112,8 @@ def test_two_processes_match_one_process(sg_dataset, tmp_path, cache):   # compu
     for video, scores in one["per_video"].items():
         np.testing.assert_allclose(two["per_video"][video], scores, rtol=1e-4, atol=1e-6)
     assert two["mAP"] == pytest.approx(one["mAP"], abs=1e-6)
+    # the second head too, scored on each process's share of the test view features
+    assert two["head_seeds"]["mAP"] == pytest.approx(one["head_seeds"]["mAP"], abs=1e-6)
 
 
 @pytest.mark.slow   # about 40 s on 2 cores
