@@ -254,15 +254,7 @@ class CharadesClips(Dataset):
             "center_time": clip_center_seconds(indices, fps),
             "frame_indices": torch.from_numpy(np.asarray(indices, dtype=np.int64)),
         }
-        if self.bank_provider is not None:
-            bank, mask = self.bank_provider(video_id, item["center_time"])
-            item["bank"] = torch.as_tensor(np.asarray(bank, dtype=np.float32))
-            item["bank_mask"] = torch.as_tensor(np.asarray(mask, dtype=bool))
-            if item["bank"].ndim != 2 or item["bank_mask"].shape != item["bank"].shape[:1]:
-                raise ValueError(f"video {video_id!r}: the bank provider returned bank "
-                                 f"{tuple(item['bank'].shape)} and mask "
-                                 f"{tuple(item['bank_mask'].shape)}, expected [S, D] and [S]")
-        return item
+        return add_bank(item, self.bank_provider)
 
     # ------------------------------------------------------------------ checks
     def check_videos(self, decode: bool = False, progress: bool = False) -> List[UnreadableVideo]:
@@ -330,6 +322,28 @@ def collate_clips(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         "center_time": torch.tensor([it["center_time"] for it in items], dtype=torch.float64),
         "frame_indices": torch.stack([it["frame_indices"] for it in items]),
     }
+    return stack_banks(batch, items)
+
+
+def add_bank(item: Dict[str, Any], provider: Optional[BankProvider]) -> Dict[str, Any]:
+    """``item`` (with ``video_id`` and ``center_time``) with the provider's window as
+    ``bank`` float32 ``[S, D]`` and ``bank_mask`` bool ``[S]``; unchanged without one."""
+    if provider is None:
+        return item
+    video_id = item["video_id"]
+    bank, mask = provider(video_id, item["center_time"])
+    item["bank"] = torch.as_tensor(np.asarray(bank, dtype=np.float32))
+    item["bank_mask"] = torch.as_tensor(np.asarray(mask, dtype=bool))
+    if item["bank"].ndim != 2 or item["bank_mask"].shape != item["bank"].shape[:1]:
+        raise ValueError(f"video {video_id!r}: the bank provider returned bank "
+                         f"{tuple(item['bank'].shape)} and mask "
+                         f"{tuple(item['bank_mask'].shape)}, expected [S, D] and [S]")
+    return item
+
+
+def stack_banks(batch: Dict[str, Any], items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """``batch`` with the items' ``bank`` ``[B, S, D]`` and ``bank_mask`` ``[B, S]`` when
+    they have them (all or none)."""
     has_bank = ["bank" in it for it in items]
     if any(has_bank):
         if not all(has_bank):

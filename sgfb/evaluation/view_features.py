@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
-from sgfb.data.clip_dataset import BankProvider, collate_clips
+from sgfb.data.clip_dataset import BankProvider, add_bank, collate_clips, stack_banks
 
 
 @dataclass
@@ -86,19 +86,10 @@ class CachedViews(Dataset):
 
     def __getitem__(self, index: int) -> Dict[str, Any]:
         v = self.views
-        item: Dict[str, Any] = {"features": v.features[index], "video_id": v.video_ids[index],
-                                "center_time": float(v.center_time[index])}
-        if self.bank_provider is not None:
-            bank, mask = self.bank_provider(item["video_id"], item["center_time"])
-            item["bank"] = torch.as_tensor(bank, dtype=torch.float32)
-            item["bank_mask"] = torch.as_tensor(mask, dtype=torch.bool)
-        return item
+        return add_bank({"features": v.features[index], "video_id": v.video_ids[index],
+                         "center_time": float(v.center_time[index])}, self.bank_provider)
 
 
 def collate_views(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    batch: Dict[str, Any] = {"features": torch.stack([it["features"] for it in items]),
-                             "video_id": [it["video_id"] for it in items]}
-    if "bank" in items[0]:
-        batch["bank"] = torch.stack([it["bank"] for it in items])
-        batch["bank_mask"] = torch.stack([it["bank_mask"] for it in items])
-    return batch
+    return stack_banks({"features": torch.stack([it["features"] for it in items]),
+                        "video_id": [it["video_id"] for it in items]}, items)

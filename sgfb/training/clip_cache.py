@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from sgfb.data.clip_dataset import BankProvider, CharadesClips
+from sgfb.data.clip_dataset import BankProvider, CharadesClips, add_bank, stack_banks
 from sgfb.data.epoch_items import EpochItems
 from sgfb.utils.checkpoint import checkpoint_format, load_checkpoint, save_checkpoint
 from sgfb.utils.distributed import DistInfo, barrier
@@ -197,11 +197,7 @@ class CachedClips(Dataset):
             "features": c.features[row],
             "labels": labels if self.classes is None else labels[self.classes],
             "video_id": c.video_ids[row], "center_time": float(c.center_time[row])}
-        if self.bank_provider is not None:
-            bank, mask = self.bank_provider(item["video_id"], item["center_time"])
-            item["bank"] = torch.as_tensor(bank, dtype=torch.float32)
-            item["bank_mask"] = torch.as_tensor(mask, dtype=torch.bool)
-        return item
+        return add_bank(item, self.bank_provider)
 
 
 def collate_cached(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
@@ -210,8 +206,5 @@ def collate_cached(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         "labels": torch.stack([it["labels"] for it in items]),
         "video_id": [it["video_id"] for it in items],
         "center_time": torch.tensor([it["center_time"] for it in items], dtype=torch.float64)}
-    if "bank" in items[0]:
-        batch["bank"] = torch.stack([it["bank"] for it in items])
-        batch["bank_mask"] = torch.stack([it["bank_mask"] for it in items])
-    return batch
+    return stack_banks(batch, items)
 
