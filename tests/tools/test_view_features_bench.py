@@ -32,7 +32,7 @@ def test_decoding_and_cached_views_are_timed_side_by_side(sg_dataset, tmp_path):
                           capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()
-    assert re.fullmatch(r"2 test videos, \d+ views x 3 crops, batch \d+, 1 thread\(s\); "
+    assert re.fullmatch(r"1 test videos, 4 views x 1 crops, batch 4, 1 thread\(s\); "
                         r"mAP \d\.\d{4} both ways", lines[0]), lines[0]
     assert re.fullmatch(r"one head, decoding \(reference\): \d+\.\d\d s", lines[1]), lines[1]
     assert re.fullmatch(r"features once: \d+\.\d\d s; one head on them: \d+\.\d{3} s",
