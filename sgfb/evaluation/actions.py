@@ -113,9 +113,10 @@ def evaluate_actions(model: torch.nn.Module, dataset: CharadesClips, device: tor
                          list(videos), per_video, targets)
 
 
-def backbone_view_features(model: torch.nn.Module, dataset: CharadesClips, device: torch.device,
-                       backbone: str, batch_size: int = 2, workers: int = 0,
-                       progress: bool = True, info: Optional[DistInfo] = None) -> ViewFeatures:
+def backbone_view_features(model: torch.nn.Module, dataset: CharadesClips,
+                           device: torch.device, backbone: str, batch_size: int = 2,
+                           workers: int = 0, progress: bool = True,
+                           info: Optional[DistInfo] = None) -> ViewFeatures:
     """The backbone features of this process's share of the test views, for
     :func:`evaluate_actions` of several heads on that backbone."""
     return compute_view_features(model, process_share(dataset, info), device, backbone,
