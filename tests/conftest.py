@@ -3,12 +3,36 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _text(stream) -> str:
+    if isinstance(stream, bytes):
+        return stream.decode("utf-8", "replace")
+    return stream or ""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test or fixture that fails on a tool run with ``check=True`` (CalledProcessError)
+    or past its timeout shows what the tool printed (the tail of its stderr and stdout) in
+    its report, where the exception alone says only the exit status."""
+    outcome = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if not isinstance(error, (subprocess.CalledProcessError, subprocess.TimeoutExpired)):
+        return
+    report = outcome.get_result()
+    err, out = _text(error.stderr), _text(error.stdout)
+    for name, text in (("stderr", err), ("stdout", out)):
+        if text.strip():
+            report.sections.append((f"the failed command's {name} (last 3000 characters)",
+                                    text[-3000:]))
 
 
 def _require(path: Path) -> Path:
