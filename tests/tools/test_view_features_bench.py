@@ -8,22 +8,16 @@ import sys
 
 import pytest
 
-from sgfb.data.action_genome import ActionGenome
 from sgfb.demo import DemoConfig, _action_config, _info
-from sgfb.feature_bank.extract import extract_banks
 from sgfb.training.action import run_action_training
+from demo_like import demo_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.mark.slow   # about 30 s on 2 cores
 def test_decoding_and_cached_views_are_timed_side_by_side(sg_dataset, tmp_path):
-    demo = tmp_path / "demo"
-    demo.mkdir()
-    os.symlink(sg_dataset["dataset"], demo / "dataset")
-    ag = ActionGenome.load(str(sg_dataset["annotations"]), preset="keep_all",
-                           fps=str(sg_dataset["charades"] / "video_fps.json"))
-    assert not extract_banks(ag, str(demo / "banks"), progress=False).failed
+    demo = demo_folder(sg_dataset, tmp_path / "demo")
     cfg = _action_config(str(demo / "dataset"), str(demo / "banks"),
                          DemoConfig(backbone_iters=2, head_iters=2, head_seeds=1))
     run_action_training(cfg, str(demo / "sgfb"), _info(), progress=False, log=lambda _: None)
